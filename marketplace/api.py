@@ -1,0 +1,94 @@
+"""The JSON API: one NinjaAPI, a router per app, one exception handler for domain errors."""
+
+from django.http import Http404
+from ninja import NinjaAPI, Router
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from marketplace.accounts.api import router as accounts_router
+from marketplace.api_auth import API_AUTH
+from marketplace.core.errors import DomainError
+from marketplace.helpers.api import operator_router
+from marketplace.helpers.api import router as helpers_router
+from marketplace.jobs.api import router as jobs_router
+from marketplace.pricing.api import router as pricing_router
+
+api = NinjaAPI(
+    title="Fieldfriends API",
+    version="1.0.0",
+    description=(
+        "Customers post requests and follow them; helpers receive offers and work jobs; "
+        "operators vet helpers. Authenticate with `Authorization: Bearer <token>` "
+        "(POST /api/auth/tokens) or a browser session with the CSRF header. "
+        "Money is integer minor units of `currency`. Errors are `{detail, code}`."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+
+
+def _error(request, status: int, detail: str, code: str):
+    return api.create_response(request, {"detail": detail, "code": code}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return _error(request, exc.status_code, exc.message, exc.code)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    parts = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query"))
+        parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+    return _error(request, 422, "; ".join(parts) or "Invalid input", "invalid")
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "Log in or send a valid API token", "unauthorized")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, "Not found", "not_found")
+
+
+# Codes for errors raised by django-ninja itself (unparseable body, failed CSRF check, ...).
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "invalid",
+    429: "throttled",
+}
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(
+        request, exc.status_code, str(exc), HTTP_ERROR_CODES.get(exc.status_code, "error")
+    )
+
+
+api.add_router("/auth", accounts_router)
+api.add_router("/", pricing_router)
+api.add_router("/helpers", helpers_router)
+api.add_router("/operator", operator_router)
+api.add_router("/jobs", jobs_router)
+
+# Last: unknown paths under /api/ answer in the API's error format, not with the HTML 404 page.
+fallback_router = Router()
+
+
+@fallback_router.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:path}", auth=None, include_in_schema=False
+)
+def unknown_path(request, path: str):
+    return _error(request, 404, "Not found", "not_found")
+
+
+api.add_router("/", fallback_router)

@@ -1,0 +1,35 @@
+"""API authentication: a personal token (`Authorization: Bearer ff_…`) for mobile clients, or the
+browser session, CSRF-checked."""
+
+from django.conf import settings
+from ninja.security import APIKeyCookie, HttpBearer
+
+from marketplace.accounts.services import api_token_authenticate
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = api_token_authenticate(raw=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """django-ninja's `django_auth`, except that the CSRF check runs only when there is a logged-in
+    session to protect. Otherwise an anonymous request, or one with a revoked bearer token, would be
+    told "CSRF check Failed" (403) on every POST instead of 401, which clients read as "forbidden"
+    rather than "log in again"."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)  # raises HttpError(403) when the CSRF check fails
+
+    def authenticate(self, request, key):
+        return request.user if request.user.is_authenticated else None
+
+
+API_AUTH = [TokenAuth(), SessionAuth()]

@@ -1,0 +1,12 @@
+"""`manage.py seed_demo`: load the demo data (idempotent). The logic is in marketplace.core.demo."""
+
+from django.core.management.base import BaseCommand
+
+from marketplace.core.demo import seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create demo users, helpers and jobs (safe to run again: creates nothing twice)."
+
+    def handle(self, *args, **options):
+        seed_demo(stdout=self.stdout)

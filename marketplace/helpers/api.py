@@ -1,0 +1,347 @@
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+
+from marketplace.core.errors import NotAllowed, NotFound
+from marketplace.core.schemas import errors
+from marketplace.helpers import services
+from marketplace.helpers.models import HelperProfile, HelperStatus
+from marketplace.helpers.selectors import helper_profile_for
+from marketplace.jobs.selectors import nearby_open_jobs, offers_for_helper
+from marketplace.pricing.models import Market, ServiceCategory
+
+router = Router(tags=["helpers"])
+operator_router = Router(tags=["operator"])
+
+OPERATOR_ACTION_ERRORS = errors(400, 401, 403, 404, 409, 422)
+
+
+class SlotIn(Schema):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    start_hour: int = Field(ge=0, le=23)
+    end_hour: int = Field(ge=1, le=24)
+
+
+class ApplyIn(Schema):
+    market: str
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    city: str = Field("", max_length=100)
+    service_radius_km: int = Field(10, ge=1, le=100)
+    bio: str = Field("", max_length=2000)
+    languages: str = Field("en", max_length=64)
+    skills: list[str] = Field(default_factory=list, description="Category slugs")
+    availability: list[SlotIn] = Field(default_factory=list)
+    accept_code_of_conduct: bool
+
+
+class ProfileUpdateIn(Schema):
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    city: str | None = Field(None, max_length=100)
+    service_radius_km: int | None = Field(None, ge=1, le=100)
+    bio: str | None = Field(None, max_length=2000)
+    languages: str | None = Field(None, max_length=64)
+    is_available: bool | None = None
+
+
+class SkillsIn(Schema):
+    skills: list[str]
+
+
+class AvailabilityIn(Schema):
+    availability: list[SlotIn]
+
+
+class SlotOut(Schema):
+    weekday: int
+    start_hour: int
+    end_hour: int
+
+
+class PublicHelperOut(Schema):
+    id: int
+    name: str
+    city: str
+    languages: str
+    rating: float
+    rating_count: int
+    completed_jobs: int
+    skills: list[str]
+
+
+class MyProfileOut(PublicHelperOut):
+    status: str
+    status_reason: str
+    market: str
+    lat: float
+    lng: float
+    service_radius_km: int
+    bio: str
+    is_available: bool
+    active_jobs: int
+    max_active_jobs: int
+    availability: list[SlotOut]
+
+
+class OperatorHelperOut(MyProfileOut):
+    email: str
+    phone: str
+    id_checked: bool
+    code_of_conduct_accepted: bool
+    created_at: str
+
+
+class VetIn(Schema):
+    id_checked: bool = Field(description="The operator has checked the helper's ID document")
+
+
+class ReasonIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class FeedItemOut(Schema):
+    job_id: int
+    category: str
+    city: str
+    approx_lat: float
+    approx_lng: float
+    distance_km: float
+    window_start: str
+    window_end: str
+    currency: str
+    helper_payout: int
+    has_offer: bool
+    offer_expires_at: str | None
+
+
+class OfferOut(Schema):
+    id: int
+    job_id: int
+    category: str
+    city: str
+    approx_lat: float
+    approx_lng: float
+    distance_km: float
+    expires_at: str
+    currency: str
+    helper_payout: int
+
+
+def public_out(p: HelperProfile) -> dict:
+    return {
+        "id": p.pk,
+        "name": p.user.display_name,
+        "city": p.city,
+        "languages": p.languages,
+        "rating": round(p.rating, 2),
+        "rating_count": p.rating_count,
+        "completed_jobs": p.completed_jobs,
+        "skills": [s.category.slug for s in p.skills.select_related("category")],
+    }
+
+
+def private_out(p: HelperProfile) -> dict:
+    return {
+        **public_out(p),
+        "status": p.status,
+        "status_reason": p.status_reason,
+        "market": p.market.code,
+        "lat": p.lat,
+        "lng": p.lng,
+        "service_radius_km": p.service_radius_km,
+        "bio": p.bio,
+        "is_available": p.is_available,
+        "active_jobs": p.active_jobs,
+        "max_active_jobs": p.max_active_jobs,
+        "availability": [
+            {"weekday": s.weekday, "start_hour": s.start_hour, "end_hour": s.end_hour}
+            for s in p.slots.all()
+        ],
+    }
+
+
+def operator_out(p: HelperProfile) -> dict:
+    return {
+        **private_out(p),
+        "email": p.user.email,
+        "phone": p.user.phone,
+        "id_checked": p.id_checked_at is not None,
+        "code_of_conduct_accepted": p.code_of_conduct_accepted_at is not None,
+        "created_at": p.created_at.isoformat(),
+    }
+
+
+def _categories(slugs: list[str]) -> list[ServiceCategory]:
+    found = list(ServiceCategory.objects.filter(slug__in=set(slugs), is_active=True))
+    missing = set(slugs) - {c.slug for c in found}
+    if missing:
+        from marketplace.core.errors import ValidationFailed
+
+        raise ValidationFailed(f"Unknown categories: {', '.join(sorted(missing))}")
+    return found
+
+
+def _my_profile(request) -> HelperProfile:
+    profile = helper_profile_for(request.auth)
+    if profile is None:
+        raise NotFound("You have not applied as a helper")
+    return profile
+
+
+@router.post("/apply", response={201: MyProfileOut, **errors(400, 401, 403, 404, 409, 422)})
+def apply(request, payload: ApplyIn):
+    """Apply as a helper; an operator checks your ID and vets the application."""
+    market = get_object_or_404(Market, code=payload.market, is_active=True)
+    profile = services.helper_apply(
+        user=request.auth,
+        market=market,
+        lat=payload.lat,
+        lng=payload.lng,
+        city=payload.city,
+        service_radius_km=payload.service_radius_km,
+        bio=payload.bio,
+        languages=payload.languages,
+        skills=_categories(payload.skills),
+        slots=[(s.weekday, s.start_hour, s.end_hour) for s in payload.availability],
+        accept_code_of_conduct=payload.accept_code_of_conduct,
+    )
+    return Status(201, private_out(profile))
+
+
+@router.get("/me", response={200: MyProfileOut, **errors(401, 404)})
+def my_profile(request):
+    return private_out(_my_profile(request))
+
+
+@router.patch("/me", response={200: MyProfileOut, **errors(400, 401, 403, 404, 422)})
+def update_my_profile(request, payload: ProfileUpdateIn):
+    profile = services.helper_update_profile(
+        profile=_my_profile(request), **payload.dict(exclude_unset=True)
+    )
+    return private_out(profile)
+
+
+@router.put("/me/skills", response={200: MyProfileOut, **errors(400, 401, 403, 404, 422)})
+def set_skills(request, payload: SkillsIn):
+    profile = _my_profile(request)
+    services.helper_set_skills(profile=profile, categories=_categories(payload.skills))
+    return private_out(profile)
+
+
+@router.put("/me/availability", response={200: MyProfileOut, **errors(400, 401, 403, 404, 422)})
+def set_availability(request, payload: AvailabilityIn):
+    profile = _my_profile(request)
+    services.helper_set_availability(
+        profile=profile,
+        slots=[(s.weekday, s.start_hour, s.end_hour) for s in payload.availability],
+    )
+    return private_out(profile)
+
+
+@router.get("/me/offers", response={200: list[OfferOut], **errors(401, 404)})
+def my_offers(request):
+    """Jobs offered to you and still waiting for your answer."""
+    _my_profile(request)
+    return [
+        {
+            "id": o.pk,
+            "job_id": o.job_id,
+            "category": o.job.category.slug,
+            "city": o.job.city,
+            "approx_lat": o.job.approx_lat,
+            "approx_lng": o.job.approx_lng,
+            "distance_km": round(o.distance_km, 1),
+            "expires_at": o.expires_at.isoformat(),
+            "currency": o.job.currency,
+            "helper_payout": o.job.helper_payout,
+        }
+        for o in offers_for_helper(user=request.auth)
+    ]
+
+
+@router.get("/me/feed", response={200: list[FeedItemOut], **errors(401, 404)})
+def my_feed(request):
+    """Open jobs near you that match your skills. Locations are approximate (about 1 km)."""
+    return [
+        {
+            "job_id": item.job.pk,
+            "category": item.job.category.slug,
+            "city": item.job.city,
+            "approx_lat": item.job.approx_lat,
+            "approx_lng": item.job.approx_lng,
+            "distance_km": round(item.distance_km, 1),
+            "window_start": item.job.window_start.isoformat(),
+            "window_end": item.job.window_end.isoformat(),
+            "currency": item.job.currency,
+            "helper_payout": item.job.helper_payout,
+            "has_offer": item.offer is not None,
+            "offer_expires_at": item.offer.expires_at.isoformat() if item.offer else None,
+        }
+        for item in nearby_open_jobs(profile=_my_profile(request))
+    ]
+
+
+@router.get("/{helper_id}", response={200: PublicHelperOut, **errors(401, 404, 422)})
+def public_profile(request, helper_id: int):
+    profile = get_object_or_404(
+        HelperProfile.objects.select_related("user"), pk=helper_id, status=HelperStatus.VETTED
+    )
+    return public_out(profile)
+
+
+# --- operators ---------------------------------------------------------------------------------
+
+
+def _require_operator(request) -> None:
+    if not request.auth.is_operator:
+        raise NotAllowed("Operators only")
+
+
+def _profile_for_operator(request, helper_id: int) -> HelperProfile:
+    _require_operator(request)
+    return get_object_or_404(HelperProfile.objects.select_related("user", "market"), pk=helper_id)
+
+
+@operator_router.get("/helpers", response={200: list[OperatorHelperOut], **errors(401, 403, 422)})
+def operator_helpers(request, status: HelperStatus = HelperStatus.APPLIED, limit: int = 100):
+    """The vetting queue (default) or helpers in another status, oldest first."""
+    _require_operator(request)
+    qs = (
+        HelperProfile.objects.filter(status=status)
+        .select_related("user", "market")
+        .prefetch_related("slots")
+        .order_by("created_at")[: max(1, min(limit, 500))]
+    )
+    return [operator_out(p) for p in qs]
+
+
+@operator_router.post(
+    "/helpers/{helper_id}/vet", response={200: OperatorHelperOut, **OPERATOR_ACTION_ERRORS}
+)
+def operator_vet(request, helper_id: int, payload: VetIn):
+    profile = _profile_for_operator(request, helper_id)
+    return operator_out(
+        services.helper_vet(profile=profile, actor=request.auth, id_checked=payload.id_checked)
+    )
+
+
+@operator_router.post(
+    "/helpers/{helper_id}/reject",
+    response={200: OperatorHelperOut, **OPERATOR_ACTION_ERRORS},
+)
+def operator_reject(request, helper_id: int, payload: ReasonIn):
+    profile = _profile_for_operator(request, helper_id)
+    return operator_out(
+        services.helper_reject(profile=profile, actor=request.auth, reason=payload.reason)
+    )
+
+
+@operator_router.post(
+    "/helpers/{helper_id}/suspend",
+    response={200: OperatorHelperOut, **OPERATOR_ACTION_ERRORS},
+)
+def operator_suspend(request, helper_id: int, payload: ReasonIn):
+    profile = _profile_for_operator(request, helper_id)
+    return operator_out(
+        services.helper_suspend(profile=profile, actor=request.auth, reason=payload.reason)
+    )

@@ -1,0 +1,322 @@
+from datetime import datetime
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+
+from marketplace.core.errors import NotAllowed
+from marketplace.core.schemas import errors
+from marketplace.jobs import selectors, services
+from marketplace.jobs.models import JobOffer, JobRequest, JobStatus, OfferStatus
+from marketplace.pricing.models import ServiceCategory
+
+router = Router(tags=["jobs"])
+
+ACTION_ERRORS = errors(401, 403, 404, 409, 422)
+# Operations with a JSON body can also answer 400 when the body cannot be parsed.
+BODY_ACTION_ERRORS = errors(400, 401, 403, 404, 409, 422)
+
+
+class JobIn(Schema):
+    category: str = Field(description="Category slug, see GET /api/categories")
+    description: str = Field(min_length=1, max_length=4000)
+    address: str = Field("", max_length=300)
+    lat: float | None = Field(None, ge=-90, le=90, description="From the device's location")
+    lng: float | None = Field(None, ge=-180, le=180)
+    window_start: datetime | None = Field(None, description="ISO 8601 with offset; default now")
+    window_end: datetime | None = Field(None, description="Default: start + 4 hours")
+    contact_phone: str = Field("", max_length=32)
+
+
+class QuoteOut(Schema):
+    currency: str
+    helper_price: int
+    professional_price: int
+    professional_install_free: bool
+    saving: int
+    platform_fee: int
+    helper_payout: int
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+
+
+class HelperOut(PersonOut):
+    rating: float | None
+
+
+class JobOut(Schema):
+    id: int
+    status: str
+    status_label: str
+    fulfilment: str
+    category: str
+    category_name: str
+    market: str
+    description: str
+    city: str
+    approx_lat: float
+    approx_lng: float
+    exact_location_visible: bool
+    address: str | None
+    lat: float | None
+    lng: float | None
+    contact_phone: str | None
+    window_start: datetime
+    window_end: datetime
+    created_at: datetime
+    accepted_at: datetime | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+    quote: QuoteOut
+    customer: PersonOut | None
+    helper: HelperOut | None
+    cancelled_by: str
+    cancel_reason: str
+    cancellation_fee: int
+    completion_note: str
+    pending_offers: int | None
+
+
+class EventOut(Schema):
+    kind: str
+    from_status: str
+    to_status: str
+    at: datetime
+    by: str | None
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=4000)
+
+
+class ReasonIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReviewIn(Schema):
+    rating: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=2000)
+    nps: int | None = Field(None, ge=0, le=10, description="Customers: likelihood to recommend")
+
+
+class ReviewOut(Schema):
+    id: int
+    job_id: int
+    direction: str
+    rating: int
+    nps: int | None
+    comment: str
+
+
+class CancellationPreviewOut(Schema):
+    currency: str
+    fee: int
+    free: bool
+
+
+def job_out(job: JobRequest, user) -> dict:
+    exact = selectors.can_see_exact_location(user=user, job=job)
+    sees_customer = user.is_operator or user.pk in (job.customer_id, job.assigned_helper_id)
+    helper = job.assigned_helper
+    helper_rating = None
+    if helper is not None:
+        profile = getattr(helper, "helper_profile", None)
+        helper_rating = round(profile.rating, 2) if profile else None
+    is_owner = user.is_operator or user.pk == job.customer_id
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "fulfilment": job.fulfilment,
+        "category": job.category.slug,
+        "category_name": job.category.name,
+        "market": job.market.code,
+        "description": job.description,
+        "city": job.city,
+        "approx_lat": job.approx_lat,
+        "approx_lng": job.approx_lng,
+        "exact_location_visible": exact,
+        "address": job.address if exact else None,
+        "lat": job.lat if exact else None,
+        "lng": job.lng if exact else None,
+        "contact_phone": job.contact_phone if exact else None,
+        "window_start": job.window_start,
+        "window_end": job.window_end,
+        "created_at": job.created_at,
+        "accepted_at": job.accepted_at,
+        "completed_at": job.completed_at,
+        "closed_at": job.closed_at,
+        "quote": {
+            "currency": job.currency,
+            "helper_price": job.price,
+            "professional_price": job.professional_price,
+            "professional_install_free": job.professional_install_free,
+            "saving": job.professional_price - job.price,
+            # Shown to everyone who sees the quote: it is price - payout anyway, and a zero here
+            # broke `platform_fee + helper_payout == helper_price` (DESIGN §5) for helpers.
+            "platform_fee": job.platform_fee,
+            "helper_payout": job.helper_payout,
+        },
+        "customer": (
+            {"id": job.customer_id, "name": job.customer.display_name} if sees_customer else None
+        ),
+        "helper": (
+            {"id": helper.pk, "name": helper.display_name, "rating": helper_rating}
+            if helper
+            else None
+        ),
+        "cancelled_by": job.cancelled_by,
+        "cancel_reason": job.cancel_reason if sees_customer else "",
+        "cancellation_fee": job.cancellation_fee,
+        "completion_note": job.completion_note if sees_customer else "",
+        "pending_offers": (
+            job.offers.filter(status=OfferStatus.PENDING).count() if is_owner else None
+        ),
+    }
+
+
+def _job(request, job_id: int) -> JobRequest:
+    return selectors.job_for_user(user=request.auth, job_id=job_id)
+
+
+@router.post("", response={201: JobOut, **BODY_ACTION_ERRORS})
+def post_job(request, payload: JobIn):
+    """Post a request. The quote (helper vs professional price) is fixed at this moment."""
+    category = get_object_or_404(ServiceCategory, slug=payload.category, is_active=True)
+    job = services.job_post(
+        customer=request.auth,
+        category=category,
+        description=payload.description,
+        address=payload.address,
+        lat=payload.lat,
+        lng=payload.lng,
+        window_start=payload.window_start,
+        window_end=payload.window_end,
+        contact_phone=payload.contact_phone,
+    )
+    return Status(201, job_out(job, request.auth))
+
+
+@router.get("", response={200: list[JobOut], **errors(401, 422)})
+def list_jobs(request, status: JobStatus | None = None, limit: int = 50, offset: int = 0):
+    """Your jobs: posted ones for customers, assigned ones for helpers, all for operators."""
+    user = request.auth
+    qs = selectors._base()
+    if not user.is_operator:
+        qs = qs.filter(Q(customer=user) | Q(assigned_helper=user))
+    if status:
+        qs = qs.filter(status=status)
+    limit = max(1, min(limit, 200))
+    offset = max(0, offset)
+    return [job_out(j, user) for j in qs[offset : offset + limit]]
+
+
+@router.get("/{job_id}", response={200: JobOut, **errors(401, 404, 422)})
+def get_job(request, job_id: int):
+    return job_out(_job(request, job_id), request.auth)
+
+
+@router.get("/{job_id}/events", response={200: list[EventOut], **errors(401, 403, 404, 422)})
+def job_events(request, job_id: int):
+    """The status timeline."""
+    job = _job(request, job_id)
+    if not (
+        request.auth.is_operator or request.auth.pk in (job.customer_id, job.assigned_helper_id)
+    ):
+        raise NotAllowed("Only the customer and the assigned helper see the timeline")
+    return [
+        {
+            "kind": e.kind,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "at": e.created_at,
+            "by": e.actor.display_name if e.actor else None,
+        }
+        for e in selectors.job_timeline(job=job)
+    ]
+
+
+@router.post("/{job_id}/accept", response={200: JobOut, **ACTION_ERRORS})
+def accept(request, job_id: int):
+    """First valid acceptance wins; later ones get 409."""
+    job = services.job_accept(job=_job(request, job_id), helper=request.auth)
+    return job_out(job, request.auth)
+
+
+@router.post("/{job_id}/decline", response={204: None, **ACTION_ERRORS})
+def decline(request, job_id: int):
+    offer = get_object_or_404(JobOffer, job_id=job_id, helper=request.auth)
+    services.offer_decline(offer=offer, helper=request.auth)
+    return Status(204, None)
+
+
+@router.post("/{job_id}/check-in", response={200: JobOut, **ACTION_ERRORS})
+def check_in(request, job_id: int):
+    job = services.job_check_in(job=_job(request, job_id), helper=request.auth)
+    return job_out(job, request.auth)
+
+
+@router.post("/{job_id}/complete", response={200: JobOut, **BODY_ACTION_ERRORS})
+def complete(request, job_id: int, payload: NoteIn):
+    job = services.job_complete(job=_job(request, job_id), helper=request.auth, note=payload.note)
+    return job_out(job, request.auth)
+
+
+@router.post("/{job_id}/confirm", response={200: JobOut, **ACTION_ERRORS})
+def confirm(request, job_id: int):
+    job = services.job_confirm(job=_job(request, job_id), actor=request.auth)
+    return job_out(job, request.auth)
+
+
+@router.get(
+    "/{job_id}/cancellation", response={200: CancellationPreviewOut, **errors(401, 403, 404, 422)}
+)
+def cancellation_preview(request, job_id: int):
+    """What cancelling now would cost, under the market's policy."""
+    from django.utils import timezone
+
+    job = _job(request, job_id)
+    if not (request.auth.is_operator or request.auth.pk == job.customer_id):
+        raise NotAllowed("Only the customer can cancel this job")
+    fee = services.cancellation_fee_for(job=job, now=timezone.now())
+    return {"currency": job.currency, "fee": fee, "free": fee == 0}
+
+
+@router.post("/{job_id}/cancel", response={200: JobOut, **BODY_ACTION_ERRORS})
+def cancel(request, job_id: int, payload: ReasonIn):
+    job = services.job_cancel(job=_job(request, job_id), actor=request.auth, reason=payload.reason)
+    return job_out(job, request.auth)
+
+
+@router.post("/{job_id}/release", response={200: JobOut, **BODY_ACTION_ERRORS})
+def release(request, job_id: int, payload: ReasonIn):
+    """The assigned helper gives the job back before starting; matching starts again."""
+    job = services.job_release(
+        job=_job(request, job_id), helper=request.auth, reason=payload.reason
+    )
+    return job_out(job, request.auth)
+
+
+@router.post("/{job_id}/reviews", response={201: ReviewOut, **BODY_ACTION_ERRORS})
+def review(request, job_id: int, payload: ReviewIn):
+    review = services.review_create(
+        job=_job(request, job_id),
+        author=request.auth,
+        rating=payload.rating,
+        comment=payload.comment,
+        nps=payload.nps,
+    )
+    return Status(
+        201,
+        {
+            "id": review.pk,
+            "job_id": job_id,
+            "direction": review.direction,
+            "rating": review.rating,
+            "nps": review.nps,
+            "comment": review.comment,
+        },
+    )

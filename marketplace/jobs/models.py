@@ -1,0 +1,230 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from marketplace.pricing.models import Market, ServiceCategory
+
+
+class JobStatus(models.TextChoices):
+    OPEN = "open", "Looking for a helper"
+    OFFERED = "offered", "Offered to helpers"
+    ACCEPTED = "accepted", "Helper assigned"
+    IN_PROGRESS = "in_progress", "Helper on site"
+    COMPLETED = "completed", "Done, waiting for your confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "No helper found"
+    DISPUTED = "disputed", "In dispute"
+
+
+OFFERABLE = (JobStatus.OPEN, JobStatus.OFFERED)
+ASSIGNED = (JobStatus.ACCEPTED, JobStatus.IN_PROGRESS, JobStatus.COMPLETED, JobStatus.DISPUTED)
+CLOSED = (JobStatus.CONFIRMED, JobStatus.CANCELLED, JobStatus.EXPIRED)
+
+
+class Fulfilment(models.TextChoices):
+    HELPER = "helper", "Community helper"
+    PROFESSIONAL = "professional", "Professional technician"
+
+
+class JobRequest(models.Model):
+    """A customer's request for on-site help, from posting to confirmation.
+
+    Money fields are the quote the customer agreed to at booking, in minor units of `currency`;
+    they never change afterwards. `approx_lat`/`approx_lng` are the privacy-snapped point helpers
+    see before acceptance; the exact address is shown only to the assigned helper while open."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="job_requests"
+    )
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="jobs")
+    category = models.ForeignKey(ServiceCategory, on_delete=models.PROTECT, related_name="jobs")
+    description = models.TextField(max_length=4000)
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    contact_phone = models.CharField(max_length=32, blank=True)
+    lat = models.FloatField()
+    lng = models.FloatField()
+    approx_lat = models.FloatField()
+    approx_lng = models.FloatField()
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.OPEN, db_index=True
+    )
+    fulfilment = models.CharField(
+        max_length=16, choices=Fulfilment.choices, default=Fulfilment.HELPER
+    )
+    assigned_helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_jobs",
+    )
+    dispatch_step = models.PositiveSmallIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    price = models.PositiveIntegerField()
+    platform_fee = models.PositiveIntegerField()
+    helper_payout = models.PositiveIntegerField()
+    professional_price = models.PositiveIntegerField()
+    professional_install_free = models.BooleanField(default=False)
+    cancelled_by = models.CharField(max_length=16, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancellation_fee = models.PositiveIntegerField(default=0)
+    completion_note = models.TextField(blank=True, max_length=4000)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="job_customer_recent"),
+            models.Index(fields=["assigned_helper", "status"], name="job_helper_status"),
+            # Helpers' nearby feed: open jobs in a lat band.
+            models.Index(
+                fields=["approx_lat", "approx_lng"],
+                name="job_open_geo",
+                condition=Q(status__in=["open", "offered"]),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(platform_fee__lte=F("price"))
+                & Q(helper_payout=F("price") - F("platform_fee")),
+                name="job_fee_plus_payout_is_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(window_start__lt=F("window_end")), name="job_window_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "offered", "expired", "cancelled"])
+                | Q(assigned_helper__isnull=False)
+                | Q(fulfilment="professional"),
+                name="job_assigned_states_have_helper",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.category} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OFFERABLE
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED
+
+
+class OfferStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for answer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    EXPIRED = "expired", "Expired"
+
+
+class JobOffer(models.Model):
+    """A job offered to one helper in one dispatch step, with a deadline."""
+
+    job = models.ForeignKey(JobRequest, on_delete=models.CASCADE, related_name="offers")
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="job_offers"
+    )
+    step = models.PositiveSmallIntegerField(default=0)
+    distance_km = models.FloatField()
+    status = models.CharField(
+        max_length=16, choices=OfferStatus.choices, default=OfferStatus.PENDING
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(fields=["helper", "status"], name="offer_helper_status"),
+            models.Index(
+                fields=["expires_at"], name="offer_pending_due", condition=Q(status="pending")
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "helper"], name="offer_once_per_helper"),
+            models.UniqueConstraint(
+                fields=["job"], condition=Q(status="accepted"), name="offer_one_accepted_per_job"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"offer job={self.job_id} helper={self.helper_id} {self.status}"
+
+
+class JobEvent(models.Model):
+    """Append-only audit trail: one row per state change or notable action on a job."""
+
+    job = models.ForeignKey(JobRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["job", "created_at"], name="event_job_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job={self.job_id}"
+
+
+class ReviewDirection(models.TextChoices):
+    OF_HELPER = "of_helper", "Customer rates helper"
+    OF_CUSTOMER = "of_customer", "Helper rates customer"
+
+
+class Review(models.Model):
+    job = models.ForeignKey(JobRequest, on_delete=models.CASCADE, related_name="reviews")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_received"
+    )
+    direction = models.CharField(max_length=16, choices=ReviewDirection.choices)
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    nps = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(10)],
+        help_text="How likely to recommend us, 0–10 (customers only)",
+    )
+    comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "direction"], name="review_once_per_side"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(nps__isnull=True) | Q(nps__lte=10), name="review_nps_0_to_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ job={self.job_id}"

@@ -1,0 +1,123 @@
+"""Reads on jobs, with the visibility and privacy rules in one place.
+
+Who sees a job: its customer, operators, the assigned helper, helpers it was offered to, and
+vetted helpers for whom it is an open job in range (the nearby feed). Exact address and phone:
+the customer, operators, and the assigned helper only while the job is not closed.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from marketplace.accounts.models import User
+from marketplace.core.errors import NotFound
+from marketplace.helpers import geo
+from marketplace.helpers.models import HelperProfile, HelperStatus
+from marketplace.jobs.models import (
+    CLOSED,
+    OFFERABLE,
+    JobEvent,
+    JobOffer,
+    JobRequest,
+    OfferStatus,
+)
+
+FEED_LIMIT = 50
+
+
+def _base() -> QuerySet[JobRequest]:
+    return JobRequest.objects.select_related("category", "market", "assigned_helper", "customer")
+
+
+def jobs_for_customer(*, user: User) -> QuerySet[JobRequest]:
+    return _base().filter(customer=user)
+
+
+def jobs_for_helper(*, user: User) -> QuerySet[JobRequest]:
+    return _base().filter(assigned_helper=user)
+
+
+def offers_for_helper(*, user: User, pending_only: bool = True) -> QuerySet[JobOffer]:
+    qs = JobOffer.objects.filter(helper=user).select_related("job__category", "job__market")
+    if pending_only:
+        qs = qs.filter(status=OfferStatus.PENDING, job__status__in=OFFERABLE)
+    return qs
+
+
+def in_feed_range(*, job: JobRequest, profile: HelperProfile) -> bool:
+    return (
+        job.status in OFFERABLE
+        and profile.status == HelperStatus.VETTED
+        and job.customer_id != profile.user_id
+        and profile.has_skill(job.category)
+        and geo.haversine_km(profile.lat, profile.lng, job.approx_lat, job.approx_lng)
+        <= profile.service_radius_km
+    )
+
+
+def job_for_user(*, user: User, job_id: int) -> JobRequest:
+    """The job if `user` may see it; NotFound otherwise (never reveal that it exists)."""
+    job = _base().filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("Job not found")
+    if user.is_operator or job.customer_id == user.pk or job.assigned_helper_id == user.pk:
+        return job
+    if user.is_helper:
+        if JobOffer.objects.filter(job=job, helper=user).exists() and not job.is_closed:
+            return job
+        profile = HelperProfile.objects.filter(user=user).first()
+        if profile and in_feed_range(job=job, profile=profile):
+            return job
+    raise NotFound("Job not found")
+
+
+def can_see_exact_location(*, user: User, job: JobRequest) -> bool:
+    if user.is_operator or job.customer_id == user.pk:
+        return True
+    return job.assigned_helper_id == user.pk and job.status not in CLOSED
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    job: JobRequest
+    distance_km: float  # from the helper's home to the approximate point
+    offer: JobOffer | None
+
+
+def nearby_open_jobs(*, profile: HelperProfile, limit: int = FEED_LIMIT) -> list[FeedItem]:
+    """Open jobs a vetted helper could take, nearest first, measured to the approximate point."""
+    if profile.status != HelperStatus.VETTED:
+        return []
+    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
+        profile.lat, profile.lng, profile.service_radius_km
+    )
+    jobs = (
+        _base()
+        .filter(
+            status__in=OFFERABLE,
+            approx_lat__range=(min_lat, max_lat),
+            approx_lng__range=(min_lng, max_lng),
+        )
+        .exclude(customer_id=profile.user_id)
+    )
+    offers = {
+        o.job_id: o
+        for o in JobOffer.objects.filter(helper_id=profile.user_id, job__status__in=OFFERABLE)
+    }
+    items = []
+    for job in jobs:
+        if not profile.has_skill(job.category):
+            continue
+        d = geo.haversine_km(profile.lat, profile.lng, job.approx_lat, job.approx_lng)
+        if d <= profile.service_radius_km:
+            items.append(FeedItem(job=job, distance_km=d, offer=offers.get(job.pk)))
+    items.sort(key=lambda item: (item.distance_km, item.job.created_at))
+    return items[:limit]
+
+
+def job_timeline(*, job: JobRequest) -> QuerySet[JobEvent]:
+    return job.events.select_related("actor").order_by("created_at", "id")
+
+
+def jobs_visible_filter(user: User) -> Q:
+    return Q(customer=user) | Q(assigned_helper=user)

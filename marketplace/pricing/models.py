@@ -1,0 +1,109 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+class ServiceCategory(models.Model):
+    """What can be booked: router set-up, TV decoder, smart-home device, PC repair...
+    `bit` gives each category a position in the helpers' skills bitmask used by matching."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    bit = models.PositiveSmallIntegerField(unique=True, validators=[MaxValueValidator(62)])
+    typical_minutes = models.PositiveIntegerField(default=60)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "service categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def mask(self) -> int:
+        return 1 << self.bit
+
+
+class Market(models.Model):
+    """A country (or region) where the pilot runs, with its currency, commission and dispatch rules.
+    All money fields are integer minor units of `currency` (rappen, grosze)."""
+
+    code = models.SlugField(unique=True, help_text="Short id, e.g. 'ch' or 'pl'")
+    name = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. CH")
+    currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. CHF")
+    language = models.CharField(max_length=8, default="en")
+    time_zone = models.CharField(max_length=64, default="Europe/Zurich")
+    commission_bps = models.PositiveIntegerField(
+        default=1500, validators=[MaxValueValidator(10000)], help_text="Platform fee, basis points"
+    )
+    fixed_cost_per_month = models.PositiveIntegerField(default=0, help_text="Platform upkeep")
+    cancellation_free_minutes = models.PositiveIntegerField(
+        default=60, help_text="Cancelling is free until this many minutes after a helper accepted"
+    )
+    cancellation_fee = models.PositiveIntegerField(default=0)
+    dispatch_k = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    offer_deadline_minutes = models.PositiveIntegerField(default=15)
+    radius_steps_km = models.CharField(
+        max_length=64, default="2,5,10,25", help_text="Comma-separated search radii in km"
+    )
+    max_radius_km = models.PositiveIntegerField(default=25)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(commission_bps__lte=10000), name="market_commission_bps_lte_10000"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def radius_steps(self) -> list[float]:
+        steps = sorted({float(s) for s in self.radius_steps_km.split(",") if s.strip()})
+        steps = [s for s in steps if 0 < s <= self.max_radius_km]
+        if not steps or steps[-1] < self.max_radius_km:
+            steps.append(float(self.max_radius_km))
+        return steps
+
+
+class PriceBookEntry(models.Model):
+    """The price of one category in one market, with the professional visit it is compared to."""
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="price_book")
+    category = models.ForeignKey(ServiceCategory, on_delete=models.PROTECT, related_name="prices")
+    helper_fee = models.PositiveIntegerField(help_text="What the customer pays for a helper")
+    min_helper_fee = models.PositiveIntegerField(default=0)
+    max_helper_fee = models.PositiveIntegerField()
+    pro_callout_fee = models.PositiveIntegerField(default=0)
+    pro_hourly_rate = models.PositiveIntegerField(default=0)
+    pro_expected_minutes = models.PositiveIntegerField(default=60)
+    pro_flat_price = models.PositiveIntegerField(
+        null=True, blank=True, help_text="If set, replaces call-out + duration × hourly rate"
+    )
+    pro_install_free = models.BooleanField(
+        default=False, help_text="Professional installation is free for the customer here"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["market", "category"]
+        verbose_name_plural = "price book entries"
+        constraints = [
+            models.UniqueConstraint(fields=["market", "category"], name="pricebook_unique_cell"),
+            models.CheckConstraint(
+                condition=Q(min_helper_fee__lte=F("helper_fee"))
+                & Q(helper_fee__lte=F("max_helper_fee")),
+                name="pricebook_fee_within_bounds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.market.code}/{self.category.slug}"

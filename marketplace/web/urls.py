@@ -1,0 +1,53 @@
+"""Web pages. Public and auth names are global ("home", "login", ...: settings refer to them);
+role areas are namespaced: customer:*, helper:*, operator:*."""
+
+from django.urls import include, path
+
+from marketplace.web import views, views_auth, views_customer, views_helper, views_operator
+
+customer_patterns = [
+    path("request/", views_customer.request_help, name="request"),
+    path("jobs/", views_customer.my_jobs, name="jobs"),
+    path("jobs/<int:job_id>/", views_customer.job_detail, name="job"),
+    path("jobs/<int:job_id>/confirm/", views_customer.confirm, name="confirm"),
+    path("jobs/<int:job_id>/cancel/", views_customer.cancel, name="cancel"),
+    path("jobs/<int:job_id>/review/", views_customer.review, name="review"),
+]
+
+helper_patterns = [
+    path("apply/", views_helper.apply, name="apply"),
+    path("profile/", views_helper.profile_edit, name="profile"),
+    path("profile/pause/", views_helper.toggle_pause, name="pause"),
+    path("offers/", views_helper.offers, name="offers"),
+    path("offers/<int:offer_id>/decline/", views_helper.decline, name="decline"),
+    path("nearby/", views_helper.nearby, name="nearby"),
+    path("jobs/", views_helper.my_jobs, name="jobs"),
+    path("jobs/<int:job_id>/", views_helper.job_detail, name="job"),
+    path("jobs/<int:job_id>/accept/", views_helper.accept, name="accept"),
+    path("jobs/<int:job_id>/check-in/", views_helper.check_in, name="check_in"),
+    path("jobs/<int:job_id>/complete/", views_helper.complete, name="complete"),
+    path("jobs/<int:job_id>/release/", views_helper.release, name="release"),
+    path("jobs/<int:job_id>/review/", views_helper.review, name="review"),
+]
+
+operator_patterns = [
+    path("vetting/", views_operator.vetting, name="vetting"),
+    path("helpers/", views_operator.helpers, name="helpers"),
+    path("helpers/<int:profile_id>/vet/", views_operator.vet, name="vet"),
+    path("helpers/<int:profile_id>/reject/", views_operator.reject, name="reject"),
+    path("helpers/<int:profile_id>/suspend/", views_operator.suspend, name="suspend"),
+    path("jobs/", views_operator.jobs, name="jobs"),
+    path("jobs/<int:job_id>/", views_operator.job_detail, name="job"),
+    path("jobs/<int:job_id>/cancel/", views_operator.job_cancel, name="cancel"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("quote/", views.quote, name="quote"),
+    path("signup/", views_auth.signup, name="signup"),
+    path("login/", views_auth.login_view, name="login"),
+    path("logout/", views_auth.logout_view, name="logout"),
+    path("customer/", include((customer_patterns, "customer"))),
+    path("helper/", include((helper_patterns, "helper"))),
+    path("operator/", include((operator_patterns, "operator"))),
+]

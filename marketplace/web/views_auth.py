@@ -1,0 +1,37 @@
+"""Sign up, log in, log out. Login and logout are Django's views (login rotates the session)."""
+
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+
+from marketplace.accounts.services import user_sign_up
+from marketplace.core.errors import DomainError
+from marketplace.web.access import add_domain_error
+from marketplace.web.forms import EmailLoginForm, SignUpForm
+
+
+@sensitive_post_parameters("password")
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_sign_up(**form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if user.is_helper:
+                return redirect("helper:apply")
+            return redirect("customer:request")
+    return render(request, "auth/signup.html", {"form": form})
+
+
+login_view = auth_views.LoginView.as_view(
+    template_name="auth/login.html",
+    authentication_form=EmailLoginForm,
+    redirect_authenticated_user=True,
+)
+logout_view = auth_views.LogoutView.as_view()

@@ -1,0 +1,162 @@
+"""Customer pages: request help, my jobs, job detail with confirm / cancel / review."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from marketplace.core.errors import DomainError
+from marketplace.helpers.selectors import helper_profile_for
+from marketplace.jobs import selectors, services
+from marketplace.jobs.models import OFFERABLE, JobStatus, Review
+from marketplace.web.access import (
+    add_domain_error,
+    attempt,
+    customer_required,
+    job_or_404,
+)
+from marketplace.web.forms import CancelForm, CustomerReviewForm, JobRequestForm
+from marketplace.web.templatetags.money import format_money
+from marketplace.web.timeline import timeline_entries
+
+# The customer may cancel in these states (services.job_cancel enforces it; this only decides
+# whether to offer the button).
+CUSTOMER_CANCELLABLE = (*OFFERABLE, JobStatus.ACCEPTED)
+
+
+@customer_required
+def request_help(request):
+    form = JobRequestForm(request.POST or None, initial={"contact_phone": request.user.phone})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = services.job_post(
+                customer=request.user,
+                category=data["category"],
+                description=data["description"],
+                address=data["address"],
+                lat=data["lat"],
+                lng=data["lng"],
+                window_start=data["window_start"],
+                window_end=data["window_end"],
+                contact_phone=data["contact_phone"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc, location_field="address")
+        else:
+            messages.success(
+                request,
+                f"Request posted. Price: {format_money(job.price, job.currency)}. "
+                "We are looking for a helper near you.",
+            )
+            return redirect("customer:job", job_id=job.pk)
+    return render(request, "customer/request.html", {"form": form})
+
+
+@customer_required
+def my_jobs(request):
+    jobs = selectors.jobs_for_customer(user=request.user)
+    return render(request, "customer/jobs.html", {"jobs": jobs})
+
+
+def _own_job(request, job_id: int):
+    """The customer's own job; 404 for anyone else's (job_for_user hides other jobs)."""
+    return job_or_404(request.user, job_id)
+
+
+def _render_job(request, job, *, review_form=None, status=200):
+    helper_profile = helper_profile_for(job.assigned_helper) if job.assigned_helper else None
+    # Reviews have no selector yet (see the web report); this is the only direct query here.
+    my_review = Review.objects.filter(job=job, author=request.user).first()
+    can_review = job.status == JobStatus.CONFIRMED and my_review is None and job.assigned_helper
+    context = {
+        "job": job,
+        "timeline": timeline_entries(selectors.job_timeline(job=job)),
+        "helper_profile": helper_profile,
+        "can_cancel": job.status in CUSTOMER_CANCELLABLE,
+        "cancellation_fee": services.cancellation_fee_for(job=job, now=timezone.now()),
+        "my_review": my_review,
+        "review_form": (review_form or CustomerReviewForm()) if can_review else None,
+        "saving": job.professional_price - job.price,
+    }
+    return render(request, "customer/job.html", context, status=status)
+
+
+@customer_required
+def job_detail(request, job_id: int):
+    return _render_job(request, _own_job(request, job_id))
+
+
+@customer_required
+@require_POST
+def confirm(request, job_id: int):
+    job = _own_job(request, job_id)
+    attempt(
+        request,
+        lambda: services.job_confirm(job=job, actor=request.user),
+        success="Thank you! The job is confirmed and the helper will be paid.",
+    )
+    return redirect("customer:job", job_id=job.pk)
+
+
+@customer_required
+def cancel(request, job_id: int):
+    """GET shows what cancelling costs now; POST cancels if the fee is still what was shown."""
+    job = _own_job(request, job_id)
+    if job.status not in CUSTOMER_CANCELLABLE:
+        messages.error(
+            request, f"This job is {job.get_status_display().lower()}; it cannot be cancelled."
+        )
+        return redirect("customer:job", job_id=job.pk)
+    fee = services.cancellation_fee_for(job=job, now=timezone.now())
+    form = CancelForm(request.POST or None, initial={"expected_fee": fee})
+    if request.method == "POST" and form.is_valid():
+        if fee > form.cleaned_data["expected_fee"]:
+            form = CancelForm(initial={"expected_fee": fee, "reason": form.cleaned_data["reason"]})
+            messages.warning(
+                request,
+                f"The cancellation fee is now {format_money(fee, job.currency)}. "
+                "Please confirm again.",
+            )
+        else:
+            try:
+                job = services.job_cancel(
+                    job=job, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                charged = job.cancellation_fee
+                messages.success(
+                    request,
+                    "Your request is cancelled"
+                    + (
+                        f"; a fee of {format_money(charged, job.currency)} applies."
+                        if charged
+                        else "."
+                    ),
+                )
+                return redirect("customer:job", job_id=job.pk)
+    return render(request, "customer/cancel.html", {"job": job, "form": form, "fee": fee})
+
+
+@customer_required
+@require_POST
+def review(request, job_id: int):
+    job = _own_job(request, job_id)
+    form = CustomerReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_create(
+                job=job,
+                author=request.user,
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+                nps=form.cleaned_data["nps"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Thanks for your review!")
+        return redirect("customer:job", job_id=job.pk)
+    return _render_job(request, job, review_form=form)

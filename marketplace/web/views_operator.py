@@ -1,0 +1,178 @@
+"""Operator pages: the vetting queue, helpers (suspend / reinstate), and jobs.
+
+Everything else operators need lives in the Django admin.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from marketplace.core.errors import DomainError
+from marketplace.helpers import services as helper_services
+from marketplace.helpers.models import HelperProfile, HelperStatus
+from marketplace.helpers.selectors import vetting_queue
+from marketplace.jobs import selectors, services
+from marketplace.jobs.models import ASSIGNED, OFFERABLE, JobRequest, JobStatus
+from marketplace.web.access import attempt, job_or_404, operator_required
+from marketplace.web.forms import OperatorJobFilterForm, ReasonForm, VetForm
+from marketplace.web.timeline import timeline_entries
+
+PAGE_SIZE = 50
+OPERATOR_CANCELLABLE = (*OFFERABLE, JobStatus.ACCEPTED, JobStatus.IN_PROGRESS)
+HELPER_LIST_STATUSES = [
+    (HelperStatus.VETTED, "Vetted"),
+    (HelperStatus.SUSPENDED, "Suspended"),
+    (HelperStatus.REJECTED, "Rejected"),
+]
+
+
+def _back(request, default: str):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+@operator_required
+def vetting(request):
+    return render(
+        request,
+        "operator/vetting.html",
+        {"applications": vetting_queue(), "vet_form": VetForm(), "reason_form": ReasonForm()},
+    )
+
+
+@operator_required
+def helpers(request):
+    status = request.GET.get("status") or HelperStatus.VETTED
+    if status not in dict(HELPER_LIST_STATUSES):
+        status = HelperStatus.VETTED
+    # No selector lists helpers by status yet (see the web report).
+    profiles = (
+        HelperProfile.objects.filter(status=status)
+        .select_related("user", "market")
+        .order_by("user__full_name", "id")
+    )
+    page = Paginator(profiles, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "operator/helpers.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": HELPER_LIST_STATUSES,
+            "reason_form": ReasonForm(),
+            "vet_form": VetForm(),
+        },
+    )
+
+
+def _profile(profile_id: int) -> HelperProfile:
+    return get_object_or_404(HelperProfile.objects.select_related("user"), pk=profile_id)
+
+
+@operator_required
+@require_POST
+def vet(request, profile_id: int):
+    profile = _profile(profile_id)
+    form = VetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["id_checked"][0])
+    else:
+        attempt(
+            request,
+            lambda: helper_services.helper_vet(
+                profile=profile, actor=request.user, id_checked=form.cleaned_data["id_checked"]
+            ),
+            success=f"{profile.user.display_name} is vetted and can receive offers.",
+        )
+    return _back(request, "operator:vetting")
+
+
+def _with_reason(request, profile_id: int, service, *, success: str):
+    profile = _profile(profile_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason (at most 300 characters).")
+    else:
+        attempt(
+            request,
+            lambda: service(
+                profile=profile, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            success=success.format(name=profile.user.display_name),
+        )
+    return _back(request, "operator:vetting")
+
+
+@operator_required
+@require_POST
+def reject(request, profile_id: int):
+    return _with_reason(
+        request,
+        profile_id,
+        helper_services.helper_reject,
+        success="{name}'s application is rejected.",
+    )
+
+
+@operator_required
+@require_POST
+def suspend(request, profile_id: int):
+    return _with_reason(
+        request, profile_id, helper_services.helper_suspend, success="{name} is suspended."
+    )
+
+
+@operator_required
+def jobs(request):
+    form = OperatorJobFilterForm(request.GET or None, statuses=JobStatus.choices)
+    # No operator job list selector yet (see the web report); selectors._base() is private.
+    qs = JobRequest.objects.select_related("category", "market", "customer", "assigned_helper")
+    if form.is_valid() and form.cleaned_data["status"]:
+        qs = qs.filter(status=form.cleaned_data["status"])
+    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "operator/jobs.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@operator_required
+def job_detail(request, job_id: int):
+    job = job_or_404(request.user, job_id)
+    return render(
+        request,
+        "operator/job.html",
+        {
+            "job": job,
+            "timeline": timeline_entries(selectors.job_timeline(job=job)),
+            "can_cancel": job.status in OPERATOR_CANCELLABLE,
+            "assigned": job.status in ASSIGNED,
+            "reason_form": ReasonForm(),
+        },
+    )
+
+
+@operator_required
+@require_POST
+def job_cancel(request, job_id: int):
+    job = job_or_404(request.user, job_id)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason (at most 300 characters).")
+    else:
+        try:
+            services.job_cancel(job=job, actor=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Job #{job.pk} is cancelled (no fee for the customer).")
+    return redirect("operator:job", job_id=job.pk)
