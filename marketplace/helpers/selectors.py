@@ -125,6 +125,14 @@ def helper_profile_for(user) -> HelperProfile | None:
         return None
 
 
+def helpers_by_status(*, status: str) -> QuerySet[HelperProfile]:
+    return (
+        HelperProfile.objects.filter(status=status)
+        .select_related("user", "market")
+        .order_by("user__full_name", "id")
+    )
+
+
 def vetting_queue() -> QuerySet[HelperProfile]:
     return (
         HelperProfile.objects.filter(status=HelperStatus.APPLIED)

@@ -1,6 +1,5 @@
 from datetime import datetime
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
@@ -204,11 +203,7 @@ def post_job(request, payload: JobIn):
 def list_jobs(request, status: JobStatus | None = None, limit: int = 50, offset: int = 0):
     """Your jobs: posted ones for customers, assigned ones for helpers, all for operators."""
     user = request.auth
-    qs = selectors._base()
-    if not user.is_operator:
-        qs = qs.filter(Q(customer=user) | Q(assigned_helper=user))
-    if status:
-        qs = qs.filter(status=status)
+    qs = selectors.jobs_listed_for(user=user, status=status)
     limit = max(1, min(limit, 200))
     offset = max(0, offset)
     return [job_out(j, user) for j in qs[offset : offset + limit]]

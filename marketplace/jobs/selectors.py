@@ -20,6 +20,7 @@ from marketplace.jobs.models import (
     JobOffer,
     JobRequest,
     OfferStatus,
+    Review,
 )
 
 FEED_LIMIT = 50
@@ -37,6 +38,27 @@ def jobs_for_helper(*, user: User) -> QuerySet[JobRequest]:
     return _base().filter(assigned_helper=user)
 
 
+def jobs_for_operator(*, status: str | None = None) -> QuerySet[JobRequest]:
+    qs = _base()
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def jobs_listed_for(*, user: User, status: str | None = None) -> QuerySet[JobRequest]:
+    """ "Your jobs": posted ones for customers, assigned ones for helpers, all for operators."""
+    if user.is_operator:
+        return jobs_for_operator(status=status)
+    qs = _base().filter(jobs_visible_filter(user))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def review_by(*, job: JobRequest, author: User) -> Review | None:
+    return Review.objects.filter(job=job, author=author).first()
+
+
 def offers_for_helper(*, user: User, pending_only: bool = True) -> QuerySet[JobOffer]:
     qs = JobOffer.objects.filter(helper=user).select_related("job__category", "job__market")
     if pending_only:
@@ -50,7 +72,7 @@ def in_feed_range(*, job: JobRequest, profile: HelperProfile) -> bool:
         and profile.status == HelperStatus.VETTED
         and job.customer_id != profile.user_id
         and profile.has_skill(job.category)
-        and geo.haversine_km(profile.lat, profile.lng, job.approx_lat, job.approx_lng)
+        and geo.haversine_km(profile.lat, profile.lng, job.lat, job.lng)
         <= profile.service_radius_km
     )
 
@@ -85,7 +107,11 @@ class FeedItem:
 
 
 def nearby_open_jobs(*, profile: HelperProfile, limit: int = FEED_LIMIT) -> list[FeedItem]:
-    """Open jobs a vetted helper could take, nearest first, measured to the approximate point."""
+    """Open jobs a vetted helper could take, nearest first.
+
+    Inclusion uses the exact point, the same rule as acceptance (`check_can_take`), so every job
+    in the feed can be accepted; the distance shown is to the approximate point only.
+    """
     if profile.status != HelperStatus.VETTED:
         return []
     min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
@@ -95,8 +121,8 @@ def nearby_open_jobs(*, profile: HelperProfile, limit: int = FEED_LIMIT) -> list
         _base()
         .filter(
             status__in=OFFERABLE,
-            approx_lat__range=(min_lat, max_lat),
-            approx_lng__range=(min_lng, max_lng),
+            lat__range=(min_lat, max_lat),
+            lng__range=(min_lng, max_lng),
         )
         .exclude(customer_id=profile.user_id)
     )
@@ -108,9 +134,10 @@ def nearby_open_jobs(*, profile: HelperProfile, limit: int = FEED_LIMIT) -> list
     for job in jobs:
         if not profile.has_skill(job.category):
             continue
+        if geo.haversine_km(profile.lat, profile.lng, job.lat, job.lng) > profile.service_radius_km:
+            continue
         d = geo.haversine_km(profile.lat, profile.lng, job.approx_lat, job.approx_lng)
-        if d <= profile.service_radius_km:
-            items.append(FeedItem(job=job, distance_km=d, offer=offers.get(job.pk)))
+        items.append(FeedItem(job=job, distance_km=d, offer=offers.get(job.pk)))
     items.sort(key=lambda item: (item.distance_km, item.job.created_at))
     return items[:limit]
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from marketplace.core.errors import DomainError
 from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors, services
-from marketplace.jobs.models import OFFERABLE, JobStatus, Review
+from marketplace.jobs.models import OFFERABLE, JobStatus
 from marketplace.web.access import (
     add_domain_error,
     attempt,
@@ -67,7 +67,7 @@ def _own_job(request, job_id: int):
 def _render_job(request, job, *, review_form=None, status=200):
     helper_profile = helper_profile_for(job.assigned_helper) if job.assigned_helper else None
     # Reviews have no selector yet (see the web report); this is the only direct query here.
-    my_review = Review.objects.filter(job=job, author=request.user).first()
+    my_review = selectors.review_by(job=job, author=request.user)
     can_review = job.status == JobStatus.CONFIRMED and my_review is None and job.assigned_helper
     context = {
         "job": job,

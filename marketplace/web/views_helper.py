@@ -16,7 +16,7 @@ from marketplace.helpers import services as helper_services
 from marketplace.helpers.models import HelperStatus
 from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors, services
-from marketplace.jobs.models import JobOffer, JobStatus, Review
+from marketplace.jobs.models import JobOffer, JobStatus
 from marketplace.web.access import (
     add_domain_error,
     attempt,
@@ -172,7 +172,7 @@ def _render_job(request, profile, job, *, review_form=None, status=200):
     assigned = job.assigned_helper_id == user.pk
     # Pending offers have no selector of their own; offers_for_helper is the pending list.
     offer = selectors.offers_for_helper(user=user).filter(job=job).first()
-    my_review = Review.objects.filter(job=job, author=user).first() if assigned else None
+    my_review = selectors.review_by(job=job, author=user) if assigned else None
     can_review = assigned and job.status == JobStatus.CONFIRMED and my_review is None
     context = {
         "profile": profile,

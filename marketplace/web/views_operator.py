@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from marketplace.core.errors import DomainError
 from marketplace.helpers import services as helper_services
 from marketplace.helpers.models import HelperProfile, HelperStatus
-from marketplace.helpers.selectors import vetting_queue
+from marketplace.helpers.selectors import helpers_by_status, vetting_queue
 from marketplace.jobs import selectors, services
-from marketplace.jobs.models import ASSIGNED, OFFERABLE, JobRequest, JobStatus
+from marketplace.jobs.models import ASSIGNED, OFFERABLE, JobStatus
 from marketplace.web.access import attempt, job_or_404, operator_required
 from marketplace.web.forms import OperatorJobFilterForm, ReasonForm, VetForm
 from marketplace.web.timeline import timeline_entries
@@ -51,12 +51,7 @@ def helpers(request):
     status = request.GET.get("status") or HelperStatus.VETTED
     if status not in dict(HELPER_LIST_STATUSES):
         status = HelperStatus.VETTED
-    # No selector lists helpers by status yet (see the web report).
-    profiles = (
-        HelperProfile.objects.filter(status=status)
-        .select_related("user", "market")
-        .order_by("user__full_name", "id")
-    )
+    profiles = helpers_by_status(status=status)
     page = Paginator(profiles, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -131,11 +126,9 @@ def suspend(request, profile_id: int):
 @operator_required
 def jobs(request):
     form = OperatorJobFilterForm(request.GET or None, statuses=JobStatus.choices)
-    # No operator job list selector yet (see the web report); selectors._base() is private.
-    qs = JobRequest.objects.select_related("category", "market", "customer", "assigned_helper")
-    if form.is_valid() and form.cleaned_data["status"]:
-        qs = qs.filter(status=form.cleaned_data["status"])
-    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    status = form.cleaned_data["status"] if form.is_valid() else None
+    qs = selectors.jobs_for_operator(status=status)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
