@@ -426,13 +426,10 @@ def diagnose(
 
 def query_plan(q: MatchQuery, *, radius_km: float = 2) -> list[str]:
     """The database's plan for one shortlist query of the fast path."""
-    from marketplace.helpers.geo import bounding_box
-
-    min_lat, max_lat, min_lng, max_lng = bounding_box(q.lat, q.lng, radius_km)
-    qs = (
-        selectors._matchable(skill_mask=q.skill_mask, exclude_user_ids=())
-        .values_list(*selectors._COLUMNS)
-        .filter(lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng))
+    qs = selectors._matchable_fast(exclude_user_ids=()).filter(
+        selectors.shortlist_condition(
+            lat=q.lat, lng=q.lng, radius_km=radius_km, hours=q.hours, skill_mask=q.skill_mask
+        )
     )
     sql, params = qs.query.sql_with_params()
     prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
@@ -500,7 +497,8 @@ def ensure_dataset(
     """Make the benchmark database hold exactly the dataset for (count, seed, DATA_VERSION).
     Returns True when it had to be generated, False when the cached one was reused."""
     fingerprint = dataset_fingerprint(count, seed)
-    if not rebuild and _read_fingerprint() == fingerprint:
+    cached = _read_fingerprint()  # also creates the bookkeeping table on a fresh database
+    if not rebuild and cached == fingerprint:
         return False
     _wipe_helpers()
     started = time.perf_counter()

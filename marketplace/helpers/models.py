@@ -1,7 +1,10 @@
+import math
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
 from marketplace.pricing.models import Market, ServiceCategory
@@ -15,6 +18,24 @@ class HelperStatus(models.TextChoices):
     VETTED = "vetted", "Vetted"
     REJECTED = "rejected", "Rejected"
     SUSPENDED = "suspended", "Suspended"
+
+
+# Matching's index is on (lat_band, lng): a band is 1/LAT_BANDS_PER_DEGREE degree of latitude
+# (~1.1 km), so a search box becomes a few tight lng range scans instead of one lat strip that
+# spans the whole width of a city.
+LAT_BANDS_PER_DEGREE = 100
+
+
+def lat_band(lat: float) -> int:
+    return math.floor(lat * LAT_BANDS_PER_DEGREE)
+
+
+class HelperProfileQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.lat_band = lat_band(obj.lat)
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class HelperProfile(models.Model):
@@ -32,6 +53,7 @@ class HelperProfile(models.Model):
     city = models.CharField(max_length=100, blank=True)
     lat = models.FloatField()
     lng = models.FloatField()
+    lat_band = models.IntegerField(editable=False, help_text="floor(lat × 100), set on save")
     service_radius_km = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
@@ -66,21 +88,50 @@ class HelperProfile(models.Model):
     last_assigned_epoch = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = HelperProfileQuerySet.as_manager()
+
     class Meta:
         ordering = ["id"]
         indexes = [
-            # Matching's only access path: a lat range scan over matchable helpers.
+            # Matching's only access path: per latitude band, a lng range scan over matchable
+            # helpers. Covering (every column matching reads), so no table lookups.
             models.Index(
-                fields=["lat", "lng"],
-                name="helper_match_geo",
+                fields=[
+                    "lat_band",
+                    "lng",
+                    "lat",
+                    "skills_mask",
+                    "active_jobs",
+                    "max_active_jobs",
+                    "service_radius_km",
+                    "rating",
+                    "last_assigned_epoch",
+                    "user_id",
+                    "availability_hours",
+                    "status",
+                    "is_available",
+                ],
+                name="helper_match_band",
                 condition=Q(status="vetted", is_available=True),
             ),
-            models.Index(fields=["status", "created_at"], name="helper_status_created"),
+            # The vetting queue. Partial on purpose: an index leading with `status` would tempt
+            # SQLite's planner away from helper_match_band for matching's status='vetted' filter.
+            models.Index(
+                fields=["created_at"],
+                name="helper_applied_created",
+                condition=Q(status="applied"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(lat__gte=-90, lat__lte=90) & Q(lng__gte=-180, lng__lte=180),
                 name="helper_coordinates_valid",
+            ),
+            # lat_band == floor(lat * 100), in the database's own arithmetic.
+            models.CheckConstraint(
+                condition=LessThanOrEqual(F("lat_band"), F("lat") * LAT_BANDS_PER_DEGREE)
+                & GreaterThan(F("lat_band") + 1, F("lat") * LAT_BANDS_PER_DEGREE),
+                name="helper_lat_band_matches_lat",
             ),
             models.CheckConstraint(
                 condition=Q(active_jobs__lte=models.F("max_active_jobs")),
@@ -90,6 +141,13 @@ class HelperProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.display_name} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs):
+        self.lat_band = lat_band(self.lat)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "lat" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "lat_band"}
+        super().save(*args, **kwargs)
 
     @property
     def is_matchable(self) -> bool:

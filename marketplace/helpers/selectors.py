@@ -1,6 +1,6 @@
 """Reads about helpers, above all matching by distance (DESIGN §4).
 
-`helpers_near` searches an expanding bounding box on the partial (lat, lng) index of matchable
+`helpers_near` searches an expanding bounding box on the partial (lat_band, lng) index of matchable
 helpers, measures haversine distance on that shortlist only, applies each helper's own service
 radius, availability and load, and ranks by distance (whole kilometres), then rating, then
 fairness (longest idle first). It stops widening as soon as the k-th result is provably better
@@ -11,11 +11,22 @@ that benchmarks and tests compare it with.
 import math
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from marketplace.helpers.availability import is_available
-from marketplace.helpers.geo import bounding_box, haversine_km
-from marketplace.helpers.models import HelperProfile, HelperStatus
+from marketplace.helpers.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
+from marketplace.helpers.models import HelperProfile, HelperStatus, lat_band
+
+KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
+# The database's flat-earth distance check keeps a superset of the exact haversine answer.
+PREFILTER_SLACK = 1.01
+PREFILTER_SLACK_KM = 0.01
+# Windows longer than this are checked for availability in Python only.
+MAX_SQL_HOURS = 24
+
+# Above this many latitude bands a box is scanned by latitude alone (huge radii, near the poles).
+MAX_BANDS = 400
 
 # Inner search radii (km). Whole numbers so the 1 km ranking buckets line up with box edges.
 SEARCH_STEPS_KM = (1, 2, 3, 5, 8, 13, 21, 34, 55, 100)
@@ -44,6 +55,15 @@ class Candidate:
         return int(self.distance_km)
 
 
+_MATCHABLE = (
+    HelperProfile.objects.filter(
+        status=HelperStatus.VETTED, is_available=True, active_jobs__lt=F("max_active_jobs")
+    )
+    .order_by()
+    .values_list(*_COLUMNS)
+)
+
+
 def _matchable(*, skill_mask: int, exclude_user_ids) -> QuerySet:
     qs = HelperProfile.objects.filter(
         status=HelperStatus.VETTED, is_available=True, active_jobs__lt=F("max_active_jobs")
@@ -52,7 +72,57 @@ def _matchable(*, skill_mask: int, exclude_user_ids) -> QuerySet:
         qs = qs.alias(skill_hit=F("skills_mask").bitand(skill_mask)).filter(~Q(skill_hit=0))
     if exclude_user_ids:
         qs = qs.exclude(user_id__in=list(exclude_user_ids))
+    return qs.order_by()  # ranking happens in Python; no sort in the database
+
+
+def _matchable_fast(*, exclude_user_ids) -> QuerySet:
+    """`_matchable` without the skill test, which the shortlist condition carries instead."""
+    qs = _MATCHABLE
+    if exclude_user_ids:
+        qs = qs.exclude(user_id__in=list(exclude_user_ids))
     return qs
+
+
+def shortlist_condition(
+    *, lat: float, lng: float, radius_km: float, hours=frozenset(), skill_mask: int = 0
+) -> RawSQL:
+    """One WHERE fragment for a search step, written as plain SQL so that building it costs
+    microseconds, not the ORM's per-filter bookkeeping (matching runs it on every request).
+
+    * the bounding box, as a few (lat_band, lng) range scans on the covering index;
+    * a flat-earth distance test against both the search radius and the helper's own radius,
+      looser than the exact haversine test `_rank` applies afterwards, so it never drops a match;
+    * the skill bit, and availability in any hour of the window (short windows only).
+    """
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius_km)
+    sql = ["lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s"]
+    params: list = [min_lat, max_lat, min_lng, max_lng]
+    first, last = lat_band(min_lat), lat_band(max_lat)
+    if last - first < MAX_BANDS:
+        sql.append(f"lat_band IN ({', '.join(['%s'] * (last - first + 1))})")
+        params += range(first, last + 1)
+    if skill_mask:
+        sql.append("(skills_mask & %s) <> 0")
+        params.append(skill_mask)
+    if 0 < len(hours) <= MAX_SQL_HOURS:
+        sql.append(
+            "(" + " OR ".join(["SUBSTR(availability_hours, %s, 1) = '1'"] * len(hours)) + ")"
+        )
+        params += [h + 1 for h in sorted(hours)]
+    widest = max(abs(min_lat), abs(max_lat))
+    if widest < 89:
+        ky = KM_PER_DEGREE
+        kx = KM_PER_DEGREE * math.cos(math.radians(widest))  # never overstates east-west
+        d2 = "((lat - %s) * %s) * ((lat - %s) * %s) + ((lng - %s) * %s) * ((lng - %s) * %s)"
+        d2_params = [lat, ky, lat, ky, lng, kx, lng, kx]
+        reach = radius_km * PREFILTER_SLACK + PREFILTER_SLACK_KM
+        own = "(service_radius_km * %s + %s)"
+        sql.append(f"{d2} <= %s")
+        params += [*d2_params, reach * reach]
+        sql.append(f"{d2} <= {own} * {own}")
+        params += [*d2_params, PREFILTER_SLACK, PREFILTER_SLACK_KM]
+        params += [PREFILTER_SLACK, PREFILTER_SLACK_KM]
+    return RawSQL(" AND ".join(sql), params, output_field=BooleanField())
 
 
 def _rank(rows, *, lat: float, lng: float, radius_km: float, hours) -> list[tuple]:
@@ -82,14 +152,14 @@ def helpers_near(
     """The best k matchable helpers around (lat, lng), nearest first."""
     if k <= 0:
         return []
-    base = _matchable(skill_mask=skill_mask, exclude_user_ids=exclude_user_ids).values_list(
-        *_COLUMNS
-    )
+    base = _matchable_fast(exclude_user_ids=exclude_user_ids)
     steps = [s for s in SEARCH_STEPS_KM if s < max_radius_km] + [max_radius_km]
     ranked: list[tuple] = []
     for radius in steps:
-        min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)
-        rows = base.filter(lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng))
+        condition = shortlist_condition(
+            lat=lat, lng=lng, radius_km=radius, hours=hours, skill_mask=skill_mask
+        )
+        rows = base.filter(condition)
         ranked = _rank(rows, lat=lat, lng=lng, radius_km=radius, hours=hours)
         # Anything outside this box is > radius km away, i.e. in bucket >= floor(radius):
         # once the k-th candidate sits in a lower bucket, nothing outside can beat it.

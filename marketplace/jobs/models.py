@@ -86,10 +86,10 @@ class JobRequest(models.Model):
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="job_customer_recent"),
             models.Index(fields=["assigned_helper", "status"], name="job_helper_status"),
-            # Helpers' nearby feed: open jobs in a lat band.
+            # Helpers' nearby feed: open jobs in a lat range (exact point, as acceptance uses).
             models.Index(
-                fields=["approx_lat", "approx_lng"],
-                name="job_open_geo",
+                fields=["lat", "lng"],
+                name="job_open_geo_exact",
                 condition=Q(status__in=["open", "offered"]),
             ),
         ]

@@ -107,3 +107,43 @@ class PriceBookEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.market.code}/{self.category.slug}"
+
+
+class PriceChange(models.Model):
+    """One field of a market or price-book entry changed: who, when, old → new, and why.
+
+    Written by the pricing services for every edit (web, API, admin, applied fee suggestions),
+    so a report can tell which price was in force at any moment. Values are stored as text (the
+    fields are integers, booleans and short strings); `None` is stored as an empty string with
+    `was_null`/`is_null` set."""
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="price_changes")
+    entry = models.ForeignKey(
+        PriceBookEntry,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="changes",
+        help_text="Empty when a market setting changed",
+    )
+    field = models.CharField(max_length=64)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(db_index=True)
+    source = models.CharField(
+        max_length=16, default="web", help_text="web, api, admin, suggestion or seed"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["entry", "field", "changed_at"], name="pricechange_entry_field"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.entry or self.market
+        return f"{target}.{self.field}: {self.old_value} → {self.new_value}"

@@ -7,8 +7,11 @@ always holds exactly.
 
 from dataclasses import dataclass
 
+from django.db import transaction
+from django.utils import timezone
+
 from marketplace.core.errors import ValidationFailed
-from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
+from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 
 
 def share_half_up(amount: int, numerator: int, denominator: int) -> int:
@@ -78,3 +81,149 @@ def price_entry_for(*, market: Market, category: ServiceCategory) -> PriceBookEn
 
 def quote(*, market: Market, category: ServiceCategory) -> Quote:
     return build_quote(entry=price_entry_for(market=market, category=category), market=market)
+
+
+# --- Editing prices, with history ----------------------------------------------------------
+
+MARKET_EDITABLE = (
+    "commission_bps",
+    "fixed_cost_per_month",
+    "cancellation_free_minutes",
+    "cancellation_fee",
+    "dispatch_k",
+    "offer_deadline_minutes",
+    "radius_steps_km",
+    "max_radius_km",
+    "language",
+    "time_zone",
+    "is_active",
+)
+ENTRY_EDITABLE = (
+    "helper_fee",
+    "min_helper_fee",
+    "max_helper_fee",
+    "pro_callout_fee",
+    "pro_hourly_rate",
+    "pro_expected_minutes",
+    "pro_flat_price",
+    "pro_install_free",
+)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _apply_changes(
+    obj, changes: dict, allowed: tuple[str, ...]
+) -> list[tuple[str, object, object]]:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise ValidationFailed(f"These fields cannot be changed here: {', '.join(unknown)}")
+    diffs = []
+    for name, new in changes.items():
+        old = getattr(obj, name)
+        if old != new:
+            setattr(obj, name, new)
+            diffs.append((name, old, new))
+    return diffs
+
+
+def _validated_save(obj, diffs) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        ) from exc
+    obj.save(update_fields=[name for name, _old, _new in diffs])
+
+
+def _record(*, market, entry, diffs, actor, source: str, reason: str, now) -> list[PriceChange]:
+    return PriceChange.objects.bulk_create(
+        [
+            PriceChange(
+                market=market,
+                entry=entry,
+                field=name,
+                old_value=_text(old),
+                new_value=_text(new),
+                changed_by=actor,
+                changed_at=now,
+                source=source,
+                reason=reason[:300],
+            )
+            for name, old, new in diffs
+        ]
+    )
+
+
+@transaction.atomic
+def price_entry_update(
+    *, entry: PriceBookEntry, actor, source: str = "web", reason: str = "", now=None, **changes
+) -> PriceBookEntry:
+    """Change a price-book entry and record each changed field. Jobs already booked keep the
+    quote they were booked with; only new quotes see the new prices."""
+    entry = PriceBookEntry.objects.select_for_update().select_related("market").get(pk=entry.pk)
+    diffs = _apply_changes(entry, changes, ENTRY_EDITABLE)
+    if not diffs:
+        return entry
+    if entry.min_helper_fee > entry.max_helper_fee:
+        raise ValidationFailed("The minimum helper fee is above the maximum")
+    if not entry.min_helper_fee <= entry.helper_fee <= entry.max_helper_fee:
+        raise ValidationFailed(
+            f"The helper fee must lie between {entry.min_helper_fee} and {entry.max_helper_fee}"
+        )
+    _validated_save(entry, diffs)
+    _record(
+        market=entry.market,
+        entry=entry,
+        diffs=diffs,
+        actor=actor,
+        source=source,
+        reason=reason,
+        now=now or timezone.now(),
+    )
+    return entry
+
+
+@transaction.atomic
+def market_update(
+    *, market: Market, actor, source: str = "web", reason: str = "", now=None, **changes
+) -> Market:
+    """Change market settings (commission, cancellation policy, platform cost, dispatch) and
+    record each changed field."""
+    market = Market.objects.select_for_update().get(pk=market.pk)
+    diffs = _apply_changes(market, changes, MARKET_EDITABLE)
+    if not diffs:
+        return market
+    if "radius_steps_km" in changes:
+        try:
+            steps = [float(s) for s in str(market.radius_steps_km).split(",") if s.strip()]
+        except ValueError:
+            raise ValidationFailed("Radius steps must be numbers separated by commas") from None
+        if not steps or any(s <= 0 for s in steps):
+            raise ValidationFailed("Radius steps must be positive numbers")
+    _validated_save(market, diffs)
+    _record(
+        market=market,
+        entry=None,
+        diffs=diffs,
+        actor=actor,
+        source=source,
+        reason=reason,
+        now=now or timezone.now(),
+    )
+    return market
+
+
+def value_in_force(*, entry: PriceBookEntry, field: str, at) -> str:
+    """The value `field` of `entry` had at moment `at`, as text (from the change history)."""
+    later = (
+        PriceChange.objects.filter(entry=entry, field=field, changed_at__gt=at)
+        .order_by("changed_at", "id")
+        .first()
+    )
+    return later.old_value if later else _text(getattr(entry, field))
