@@ -41,7 +41,13 @@ def test_posting_by_address_fixes_the_quote_and_snaps_the_location(alice, router
     assert job.description == DESCRIPTION
     event = JobEvent.objects.get(job=job, kind="posted")
     assert (event.from_status, event.to_status, event.actor_id) == ("", "open", alice.pk)
-    assert event.data == {"price": 6_000, "professional_price": 22_000}
+    assert event.data == {
+        "price": 6_000,
+        "professional_price": 22_000,
+        "professional_list_price": 22_000,
+        "professional_install_free": False,
+        "choice": "helper",
+    }
 
 
 def test_posting_with_coordinates_reverse_geocodes_city_and_market(alice, router_wifi, now):

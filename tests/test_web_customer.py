@@ -14,14 +14,20 @@ pytestmark = pytest.mark.django_db
 ADDRESS = "Bahnhofstrasse 1, 8001 Zürich"
 
 
+ZURICH_ROUTER_QUOTE = "CHF:6000:22000"  # what the request page shows before booking
+
+
 def request_data(category, /, **overrides):
+    """The form as submitted with the "book a helper" button under the quote."""
     data = {
         "category": category.pk,
         "description": "The router keeps dropping the connection",
         "address": ADDRESS,
+        "choice": "helper",
+        "quoted": ZURICH_ROUTER_QUOTE,
     }
     data.update(overrides)
-    return data
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def post_job(customer, category, address=ADDRESS):
@@ -60,6 +66,61 @@ def test_quote_page_with_bad_input_shows_errors(client, reference):
 
 
 # --- Request form ------------------------------------------------------------------------------
+
+
+def test_the_first_step_shows_helper_and_professional_prices_and_books_nothing(
+    client, alice, router_wifi
+):
+    client.force_login(alice)
+    resp = client.post(
+        reverse("customer:request"), request_data(router_wifi, choice=None, quoted=None)
+    )
+    assert resp.status_code == 200
+    assert "CHF 60.00" in resp.text and "CHF 220.00" in resp.text and "CHF 160.00" in resp.text
+    assert 'name="choice" value="helper"' in resp.text
+    assert 'name="choice" value="professional"' in resp.text
+    assert f'value="{ZURICH_ROUTER_QUOTE}"' in resp.text
+    assert not JobRequest.objects.exists()
+
+
+def test_choosing_the_professional_books_a_technician_and_records_the_choice(
+    client, alice, bob, router_wifi
+):
+    client.force_login(alice)
+    resp = client.post(
+        reverse("customer:request"), request_data(router_wifi, choice="professional")
+    )
+    assert resp.status_code == 302
+    job = JobRequest.objects.get(customer=alice)
+    assert (job.status, job.fulfilment) == (JobStatus.PROFESSIONAL, "professional")
+    assert not job.offers.exists()  # no helper is bothered
+    assert job.events.filter(kind="professional_booked", data__source="posting").exists()
+    page = client.get(resp.headers["Location"])
+    assert "Professional visit booked" in page.text
+
+
+def test_a_changed_price_between_quote_and_booking_shows_the_new_quote(client, alice, router_wifi):
+    client.force_login(alice)
+    resp = client.post(
+        reverse("customer:request"), request_data(router_wifi, quoted="CHF:5000:22000")
+    )
+    assert resp.status_code == 200
+    assert "The price has changed" in resp.text
+    assert not JobRequest.objects.exists()
+
+
+def test_in_poland_the_free_professional_installation_is_offered_honestly(
+    client, alice, router_wifi
+):
+    client.force_login(alice)
+    resp = client.post(
+        reverse("customer:request"),
+        request_data(router_wifi, address="Marszałkowska 1, Warszawa", choice=None, quoted=None),
+    )
+    assert resp.status_code == 200
+    assert "for free" in resp.text
+    assert "Book the free professional installation" in resp.text
+    assert "You save" not in resp.text
 
 
 def test_request_form_prefills_phone_and_a_time_window(client, alice, reference):

@@ -27,6 +27,19 @@ def test_customer_helper_and_operator_complete_the_loop(
             "contact_phone": "+41 79 111",
         },
     )
+    assert resp.status_code == 200  # first the quote: helper beside professional
+    assert "CHF 220.00" in resp.text
+    resp = client.post(
+        reverse("customer:request"),
+        {
+            "category": router_wifi.pk,
+            "description": "My new router does not connect to the fibre box",
+            "address": ADDRESS,
+            "contact_phone": "+41 79 111",
+            "choice": "helper",
+            "quoted": resp.context["quoted"],
+        },
+    )
     assert resp.status_code == 302, resp.content
     job = JobRequest.objects.get(customer=alice)
     assert resp.headers["Location"] == reverse("customer:job", args=[job.pk])

@@ -6,7 +6,7 @@ from ninja import Field, Router, Schema, Status
 from marketplace.core.errors import NotAllowed
 from marketplace.core.schemas import errors
 from marketplace.jobs import selectors, services
-from marketplace.jobs.models import JobOffer, JobRequest, JobStatus, OfferStatus
+from marketplace.jobs.models import Fulfilment, JobOffer, JobRequest, JobStatus, OfferStatus
 from marketplace.pricing.models import ServiceCategory
 
 router = Router(tags=["jobs"])
@@ -25,14 +25,20 @@ class JobIn(Schema):
     window_start: datetime | None = Field(None, description="ISO 8601 with offset; default now")
     window_end: datetime | None = Field(None, description="Default: start + 4 hours")
     contact_phone: str = Field("", max_length=32)
+    fulfilment: Fulfilment = Field(
+        Fulfilment.HELPER,
+        description="The customer's choice after seeing the quote: 'helper' (dispatch to nearby "
+        "helpers) or 'professional' (hand over to the provider's technician at once)",
+    )
 
 
 class QuoteOut(Schema):
     currency: str
     helper_price: int
-    professional_price: int
+    professional_price: int = Field(description="What a technician costs you; 0 when free")
+    professional_list_price: int = Field(description="The technician's price before any offer")
     professional_install_free: bool
-    saving: int
+    saving: int = Field(description="professional_price - helper_price (negative: helper dearer)")
     platform_fee: int
     helper_payout: int
 
@@ -152,6 +158,7 @@ def job_out(job: JobRequest, user) -> dict:
             "currency": job.currency,
             "helper_price": job.price,
             "professional_price": job.professional_price,
+            "professional_list_price": job.professional_list_price,
             "professional_install_free": job.professional_install_free,
             "saving": job.professional_price - job.price,
             # Shown to everyone who sees the quote: it is price - payout anyway, and a zero here
@@ -195,8 +202,17 @@ def post_job(request, payload: JobIn):
         window_start=payload.window_start,
         window_end=payload.window_end,
         contact_phone=payload.contact_phone,
+        fulfilment=payload.fulfilment,
     )
     return Status(201, job_out(job, request.auth))
+
+
+@router.post("/{job_id}/book-professional", response={200: JobOut, **ACTION_ERRORS})
+def book_professional(request, job_id: int):
+    """The professional fallback in one call: book a technician at the quoted professional price
+    instead of waiting for a helper (allowed while open or offered, and after expiry)."""
+    job = services.job_book_professional(job=_job(request, job_id), customer=request.auth)
+    return job_out(job, request.auth)
 
 
 @router.get("", response={200: list[JobOut], **errors(401, 422)})

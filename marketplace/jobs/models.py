@@ -17,11 +17,13 @@ class JobStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     EXPIRED = "expired", "No helper found"
     DISPUTED = "disputed", "In dispute"
+    PROFESSIONAL = "professional", "Professional visit booked"
 
 
 OFFERABLE = (JobStatus.OPEN, JobStatus.OFFERED)
 ASSIGNED = (JobStatus.ACCEPTED, JobStatus.IN_PROGRESS, JobStatus.COMPLETED, JobStatus.DISPUTED)
-CLOSED = (JobStatus.CONFIRMED, JobStatus.CANCELLED, JobStatus.EXPIRED)
+# PROFESSIONAL: handed over to the provider's technicians; closed for the helper marketplace.
+CLOSED = (JobStatus.CONFIRMED, JobStatus.CANCELLED, JobStatus.EXPIRED, JobStatus.PROFESSIONAL)
 
 
 class Fulfilment(models.TextChoices):
@@ -69,7 +71,10 @@ class JobRequest(models.Model):
     price = models.PositiveIntegerField()
     platform_fee = models.PositiveIntegerField()
     helper_payout = models.PositiveIntegerField()
+    # What a technician visit costs this customer (0 when installation is free for them), and
+    # the technician's list price before any free-installation offer.
     professional_price = models.PositiveIntegerField()
+    professional_list_price = models.PositiveIntegerField(default=0)
     professional_install_free = models.BooleanField(default=False)
     cancelled_by = models.CharField(max_length=16, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)

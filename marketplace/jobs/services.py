@@ -20,6 +20,7 @@ from marketplace.jobs.dispatch import job_dispatch, withdraw_pending_offers
 from marketplace.jobs.models import (
     ASSIGNED,
     OFFERABLE,
+    Fulfilment,
     JobOffer,
     JobRequest,
     JobStatus,
@@ -29,7 +30,7 @@ from marketplace.jobs.models import (
 )
 from marketplace.jobs.transitions import record_event, transition
 from marketplace.pricing.models import Market, ServiceCategory
-from marketplace.pricing.services import quote
+from marketplace.pricing.services import Quote, quote
 
 FULL_MESSAGE = "You already have as many active jobs as you can take"
 DEFAULT_WINDOW = timedelta(hours=4)
@@ -99,6 +100,19 @@ def _window(start: datetime | None, end: datetime | None, now: datetime):
     return max(start, now - timedelta(minutes=5)), end
 
 
+def quote_at(
+    *,
+    category: ServiceCategory,
+    address: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+) -> Quote:
+    """The quote a customer would get for this category at this place (market by country), as
+    shown before they choose between a helper and a professional."""
+    place = resolve_location(address=address, lat=lat, lng=lng)
+    return quote(market=market_for_country(place.country), category=category)
+
+
 @transaction.atomic
 def job_post(
     *,
@@ -111,10 +125,15 @@ def job_post(
     window_start: datetime | None = None,
     window_end: datetime | None = None,
     contact_phone: str = "",
+    fulfilment: str = Fulfilment.HELPER,
     now: datetime | None = None,
 ) -> JobRequest:
-    """A customer asks for help. The quote is fixed now; dispatch starts at once."""
+    """A customer asks for help. The quote is fixed now and stored on the job, with the customer's
+    choice between a community helper (dispatch starts at once) and a professional technician
+    (handed over to the provider at once)."""
     now = now or timezone.now()
+    if fulfilment not in Fulfilment.values:
+        raise ValidationFailed("Choose a community helper or a professional technician")
     if not customer.is_customer:
         raise NotAllowed("Only customers can post requests")
     if not category.is_active:
@@ -148,6 +167,7 @@ def job_post(
         platform_fee=q.platform_fee,
         helper_payout=q.helper_payout,
         professional_price=q.professional_price,
+        professional_list_price=q.professional_list_price,
         professional_install_free=q.professional_install_free,
         created_at=now,
     )
@@ -156,11 +176,53 @@ def job_post(
         kind="posted",
         actor=customer,
         to_status=JobStatus.OPEN,
-        data={"price": q.helper_price, "professional_price": q.professional_price},
+        data={
+            "price": q.helper_price,
+            "professional_price": q.professional_price,
+            "professional_list_price": q.professional_list_price,
+            "professional_install_free": q.professional_install_free,
+            "choice": fulfilment,
+        },
     )
+    if fulfilment == Fulfilment.PROFESSIONAL:
+        return _book_professional(job=job, actor=customer, source="posting", now=now)
     job_dispatch(job=job, now=now)
     job.refresh_from_db()
     return job
+
+
+def _book_professional(*, job: JobRequest, actor: User, source: str, now: datetime) -> JobRequest:
+    job = transition(
+        job=job,
+        to=JobStatus.PROFESSIONAL,
+        allowed_from=(*OFFERABLE, JobStatus.EXPIRED),
+        kind="professional_booked",
+        actor=actor,
+        message="A professional visit can be booked only while no helper has taken the job",
+        data={
+            "source": source,
+            "professional_price": job.professional_price,
+            "professional_list_price": job.professional_list_price,
+            "professional_install_free": job.professional_install_free,
+        },
+        fulfilment=Fulfilment.PROFESSIONAL,
+        closed_at=now,
+    )
+    withdraw_pending_offers(job=job, now=now)
+    return job
+
+
+@transaction.atomic
+def job_book_professional(
+    *, job: JobRequest, customer: User, now: datetime | None = None
+) -> JobRequest:
+    """One click from the customer: a professional technician instead of a helper, at the price
+    quoted at booking. The professional fallback when no helper accepted in time (the job
+    expired), or the customer's own switch while helpers are still being asked."""
+    if job.customer_id != customer.pk:
+        raise NotAllowed("Only the customer who posted the request can book a professional")
+    source = "fallback" if job.status == JobStatus.EXPIRED else "customer_switch"
+    return _book_professional(job=job, actor=customer, source=source, now=now or timezone.now())
 
 
 def _helper_profile(user: User) -> HelperProfile:

@@ -12,6 +12,11 @@ customer_patterns = [
     path("jobs/<int:job_id>/confirm/", views_customer.confirm, name="confirm"),
     path("jobs/<int:job_id>/cancel/", views_customer.cancel, name="cancel"),
     path("jobs/<int:job_id>/review/", views_customer.review, name="review"),
+    path(
+        "jobs/<int:job_id>/professional/",
+        views_customer.book_professional,
+        name="book_professional",
+    ),
 ]
 
 helper_patterns = [
@@ -39,6 +44,8 @@ operator_patterns = [
     path("jobs/", views_operator.jobs, name="jobs"),
     path("jobs/<int:job_id>/", views_operator.job_detail, name="job"),
     path("jobs/<int:job_id>/cancel/", views_operator.job_cancel, name="cancel"),
+    path("prices/", include("marketplace.web.urls_pricing")),
+    path("supply/", include("marketplace.web.urls_supply")),
 ]
 
 urlpatterns = [

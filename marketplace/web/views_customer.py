@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from marketplace.core.errors import DomainError
 from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors, services
-from marketplace.jobs.models import OFFERABLE, JobStatus
+from marketplace.jobs.models import OFFERABLE, Fulfilment, JobStatus
 from marketplace.web.access import (
     add_domain_error,
     attempt,
@@ -26,31 +26,85 @@ CUSTOMER_CANCELLABLE = (*OFFERABLE, JobStatus.ACCEPTED)
 
 @customer_required
 def request_help(request):
+    """Two steps on one page: the details give a quote (helper beside professional, with the
+    saving); the customer then books one or the other. The choice is recorded on the job. If the
+    price changed between the two steps, the new quote is shown again instead of booking."""
     form = JobRequestForm(request.POST or None, initial={"contact_phone": request.user.phone})
+    preview = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        choice = request.POST.get("choice", "")
         try:
-            job = services.job_post(
-                customer=request.user,
-                category=data["category"],
-                description=data["description"],
-                address=data["address"],
-                lat=data["lat"],
-                lng=data["lng"],
-                window_start=data["window_start"],
-                window_end=data["window_end"],
-                contact_phone=data["contact_phone"],
+            preview = services.quote_at(
+                category=data["category"], address=data["address"], lat=data["lat"], lng=data["lng"]
             )
+            if choice and request.POST.get("quoted") != _quote_key(preview):
+                messages.warning(request, "The price has changed; please check it again.")
+            elif choice:
+                job = services.job_post(
+                    customer=request.user,
+                    category=data["category"],
+                    description=data["description"],
+                    address=data["address"],
+                    lat=data["lat"],
+                    lng=data["lng"],
+                    window_start=data["window_start"],
+                    window_end=data["window_end"],
+                    contact_phone=data["contact_phone"],
+                    fulfilment=choice,
+                )
+                return _posted(request, job)
         except DomainError as exc:
             add_domain_error(form, exc, location_field="address")
-        else:
-            messages.success(
-                request,
-                f"Request posted. Price: {format_money(job.price, job.currency)}. "
-                "We are looking for a helper near you.",
-            )
-            return redirect("customer:job", job_id=job.pk)
-    return render(request, "customer/request.html", {"form": form})
+            preview = None
+    return render(
+        request,
+        "customer/request.html",
+        {"form": form, "preview": preview, "quoted": _quote_key(preview) if preview else ""},
+    )
+
+
+def _quote_key(q) -> str:
+    return f"{q.currency}:{q.helper_price}:{q.professional_price}"
+
+
+def _posted(request, job):
+    if job.fulfilment == Fulfilment.PROFESSIONAL:
+        messages.success(request, _professional_message(job))
+    else:
+        messages.success(
+            request,
+            f"Request posted. Price: {format_money(job.price, job.currency)}. "
+            "We are looking for a helper near you.",
+        )
+    return redirect("customer:job", job_id=job.pk)
+
+
+def _professional_message(job) -> str:
+    if job.professional_install_free:
+        return (
+            "Professional installation booked. It is free for you: your provider will contact "
+            "you to arrange the technician's visit."
+        )
+    return (
+        "Professional visit booked for "
+        f"{format_money(job.professional_price, job.currency)}. Your provider will contact you "
+        "to arrange the technician's visit."
+    )
+
+
+@customer_required
+@require_POST
+def book_professional(request, job_id: int):
+    """The professional fallback in one click (after expiry, or instead of waiting)."""
+    job = _own_job(request, job_id)
+    try:
+        job = services.job_book_professional(job=job, customer=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _professional_message(job))
+    return redirect("customer:job", job_id=job.pk)
 
 
 @customer_required

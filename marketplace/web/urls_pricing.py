@@ -1,0 +1,3 @@
+"""Operator pricing pages (mounted under /operator/prices/, names operator:prices...)."""
+
+urlpatterns: list = []
