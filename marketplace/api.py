@@ -11,6 +11,7 @@ from marketplace.core.errors import DomainError
 from marketplace.helpers.api import operator_router
 from marketplace.helpers.api import router as helpers_router
 from marketplace.jobs.api import router as jobs_router
+from marketplace.pricing.api import operator_router as pricing_operator_router
 from marketplace.pricing.api import router as pricing_router
 
 api = NinjaAPI(
@@ -78,6 +79,7 @@ api.add_router("/auth", accounts_router)
 api.add_router("/", pricing_router)
 api.add_router("/helpers", helpers_router)
 api.add_router("/operator", operator_router)
+api.add_router("/operator", pricing_operator_router)
 api.add_router("/jobs", jobs_router)
 
 # Last: unknown paths under /api/ answer in the API's error format, not with the HTML 404 page.

@@ -2,14 +2,18 @@
 alice (customer), mallory (another customer), bob (vetted helper near alice), carol (another
 vetted helper near alice), dave (helper still waiting for vetting), olga (operator)."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.services import api_token_create
 from marketplace.helpers.models import HelperStatus
-from marketplace.pricing.models import Market, ServiceCategory
+from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 from marketplace.pricing.reference import ensure_reference_data
+from marketplace.pricing.services import market_update, price_entry_update
 from tests.factories import ZURICH, OperatorFactory, UserFactory, helper_profile
 
 
@@ -104,3 +108,31 @@ class ApiClient:
 @pytest.fixture
 def api_as():
     return ApiClient
+
+
+# --- Pricing -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ch_router(ch, router_wifi) -> PriceBookEntry:
+    return PriceBookEntry.objects.get(market=ch, category=router_wifi)
+
+
+@pytest.fixture
+def some_history(ch_router, pl, router_wifi, olga):
+    """Three price changes on three days: CH router fee, PL commission, PL router fee (seed)."""
+    t0 = timezone.now() - timedelta(days=3)
+    price_entry_update(entry=ch_router, actor=olga, reason="first", helper_fee=5500, now=t0)
+    market_update(
+        market=pl, actor=olga, reason="second", commission_bps=1800, now=t0 + timedelta(days=1)
+    )
+    pl_router = PriceBookEntry.objects.get(market=pl, category=router_wifi)
+    price_entry_update(
+        entry=pl_router,
+        actor=None,
+        source="seed",
+        reason="third",
+        helper_fee=7000,
+        now=t0 + timedelta(days=2),
+    )
+    return PriceChange.objects.all()

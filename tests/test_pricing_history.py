@@ -12,11 +12,6 @@ from marketplace.pricing.models import PriceBookEntry, PriceChange
 from marketplace.pricing.services import market_update, price_entry_update, quote, value_in_force
 
 
-@pytest.fixture
-def ch_router(ch, router_wifi) -> PriceBookEntry:
-    return PriceBookEntry.objects.get(market=ch, category=router_wifi)
-
-
 @pytest.mark.django_db
 def test_changing_the_helper_fee_records_who_when_and_old_to_new(ch_router, olga):
     old = ch_router.helper_fee

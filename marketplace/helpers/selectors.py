@@ -116,7 +116,8 @@ def shortlist_condition(
         d2 = "((lat - %s) * %s) * ((lat - %s) * %s) + ((lng - %s) * %s) * ((lng - %s) * %s)"
         d2_params = [lat, ky, lat, ky, lng, kx, lng, kx]
         reach = radius_km * PREFILTER_SLACK + PREFILTER_SLACK_KM
-        own = "(service_radius_km * %s + %s)"
+        # CAST: PostgreSQL would otherwise compute integer × numeric literal in slow numeric.
+        own = "(CAST(service_radius_km AS DOUBLE PRECISION) * %s + %s)"
         sql.append(f"{d2} <= %s")
         params += [*d2_params, reach * reach]
         sql.append(f"{d2} <= {own} * {own}")

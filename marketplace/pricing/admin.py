@@ -1,6 +1,18 @@
+"""Admin for categories, markets and the price book. Edits to existing markets and entries go
+through the pricing services (source "admin"), so they land in the price history like web and API
+edits; the history itself is read-only here. Price-book entries cannot be deleted in the admin:
+deleting one would delete its history with it."""
+
+from django import forms
 from django.contrib import admin
 
-from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
+from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
+from marketplace.pricing.services import (
+    ENTRY_EDITABLE,
+    MARKET_EDITABLE,
+    market_update,
+    price_entry_update,
+)
 
 
 @admin.register(ServiceCategory)
@@ -9,19 +21,98 @@ class ServiceCategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class ReasonForm(forms.ModelForm):
+    """The admin form of a priced object, plus the reason recorded with the change. (No Meta:
+    the ModelAdmin supplies the model and fields.)"""
+
+    change_reason = forms.CharField(
+        label="Reason for the change",
+        max_length=300,
+        required=False,
+        help_text="Kept in the price history with each changed price or setting.",
+    )
+
+
+class MarketAdminForm(ReasonForm):
+    def clean_radius_steps_km(self) -> str:
+        # The same rule market_update enforces, checked here so a mistake is a form error.
+        value = self.cleaned_data["radius_steps_km"]
+        try:
+            steps = [float(s) for s in value.split(",") if s.strip()]
+        except ValueError:
+            raise forms.ValidationError(
+                "Radius steps must be numbers separated by commas"
+            ) from None
+        if not steps or any(s <= 0 for s in steps):
+            raise forms.ValidationError("Radius steps must be positive numbers")
+        return value
+
+
+def save_through_service(*, request, obj, form, editable, update, target: str, reason: str):
+    """Save an edited object: fields the service owns go through it (validated, recorded);
+    other changed fields (a market's name, say) are saved as they are."""
+    concrete = {f.name for f in obj._meta.concrete_fields if not f.primary_key}
+    changed = [name for name in form.changed_data if name in concrete]
+    other = [name for name in changed if name not in editable]
+    if other:
+        obj.save(update_fields=other)
+    changes = {name: getattr(obj, name) for name in changed if name in editable}
+    if changes:
+        update(**{target: obj}, actor=request.user, source="admin", reason=reason, **changes)
+        obj.refresh_from_db()
+
+
 class PriceBookInline(admin.TabularInline):
     model = PriceBookEntry
     extra = 0
+    can_delete = False
 
 
 @admin.register(Market)
 class MarketAdmin(admin.ModelAdmin):
+    form = MarketAdminForm
     list_display = ["name", "code", "country", "currency", "commission_bps", "is_active"]
     inlines = [PriceBookInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        save_through_service(
+            request=request,
+            obj=obj,
+            form=form,
+            editable=MARKET_EDITABLE,
+            update=market_update,
+            target="market",
+            reason=form.cleaned_data.get("change_reason", ""),
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PriceBookEntry:
+            return super().save_formset(request, form, formset, change)
+        # commit=False fills new_objects/changed_objects (used for the admin's change message)
+        # without saving anything; new rows are then saved plainly, changed ones via the service.
+        formset.save(commit=False)
+        for entry in formset.new_objects:
+            entry.save()
+        changed_pks = {entry.pk for entry, _fields in formset.changed_objects}
+        for entry_form in formset.initial_forms:
+            if entry_form.instance.pk not in changed_pks:
+                continue
+            save_through_service(
+                request=request,
+                obj=entry_form.instance,
+                form=entry_form,
+                editable=ENTRY_EDITABLE,
+                update=price_entry_update,
+                target="entry",
+                reason=form.cleaned_data.get("change_reason", ""),
+            )
 
 
 @admin.register(PriceBookEntry)
 class PriceBookEntryAdmin(admin.ModelAdmin):
+    form = ReasonForm
     list_display = [
         "market",
         "category",
@@ -32,3 +123,49 @@ class PriceBookEntryAdmin(admin.ModelAdmin):
         "pro_install_free",
     ]
     list_filter = ["market", "pro_install_free"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        save_through_service(
+            request=request,
+            obj=obj,
+            form=form,
+            editable=ENTRY_EDITABLE,
+            update=price_entry_update,
+            target="entry",
+            reason=form.cleaned_data.get("change_reason", ""),
+        )
+
+
+@admin.register(PriceChange)
+class PriceChangeAdmin(admin.ModelAdmin):
+    """The price history: read-only, written only by the pricing services."""
+
+    list_display = [
+        "changed_at",
+        "market",
+        "entry",
+        "field",
+        "old_value",
+        "new_value",
+        "changed_by",
+        "source",
+        "reason",
+    ]
+    list_filter = ["market", "field", "source"]
+    list_select_related = ["market", "entry__market", "entry__category", "changed_by"]
+    search_fields = ["reason", "changed_by__email"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,324 @@
+"""Operator forms for markets and the price book.
+
+Money is typed in major units and stored in minor units: "45.50" (or "45,50") becomes 4550. The
+conversion is exact because at most two decimals are accepted; "45.505" is refused with a message
+rather than rounded, so an operator never saves a price they did not type. Commission is typed as a
+percentage with at most two decimals and stored in basis points: "20" → 2000, "12.5" → 1250.
+
+The services (`price_entry_update`, `market_update`) stay the authority on business rules; these
+forms check shape and repeat the fee-bounds check only to word it in money rather than minor units.
+"""
+
+import re
+import zoneinfo
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+
+from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
+from marketplace.web.forms import Form
+from marketplace.web.templatetags.money import format_money
+
+# A little over the largest PositiveIntegerField (2**31 - 1 minor units), in major units.
+MAX_MAJOR = Decimal("10000000")
+TWO_DECIMALS_MESSAGE = "Use at most 2 decimals, e.g. 45.50."
+
+# Labels for history rows and error messages (model field → what operators call it).
+FIELD_LABELS = {
+    "helper_fee": "Helper fee",
+    "min_helper_fee": "Minimum helper fee",
+    "max_helper_fee": "Maximum helper fee",
+    "pro_callout_fee": "Professional call-out fee",
+    "pro_hourly_rate": "Professional hourly rate",
+    "pro_expected_minutes": "Professional expected minutes",
+    "pro_flat_price": "Professional flat price",
+    "pro_install_free": "Professional installation free",
+    "commission_bps": "Commission",
+    "fixed_cost_per_month": "Fixed platform cost per month",
+    "cancellation_free_minutes": "Free cancellation (minutes)",
+    "cancellation_fee": "Cancellation fee",
+    "dispatch_k": "Helpers offered at once (k)",
+    "offer_deadline_minutes": "Offer deadline (minutes)",
+    "radius_steps_km": "Radius steps (km)",
+    "max_radius_km": "Maximum radius (km)",
+    "language": "Language",
+    "time_zone": "Time zone",
+    "is_active": "Active",
+}
+MONEY_FIELDS = {
+    "helper_fee",
+    "min_helper_fee",
+    "max_helper_fee",
+    "pro_callout_fee",
+    "pro_hourly_rate",
+    "pro_flat_price",
+    "fixed_cost_per_month",
+    "cancellation_fee",
+}
+
+
+def minor_to_major(amount: int | None) -> Decimal | None:
+    """4550 → Decimal("45.50") (for a form's initial value)."""
+    return None if amount is None else Decimal(int(amount)).scaleb(-2)
+
+
+class TwoDecimalField(forms.DecimalField):
+    """A decimal typed by a person: a comma is read as the decimal point ("45,50"), spaces and
+    apostrophes (Swiss thousands separators) are ignored, trailing zeros beyond two decimals are
+    dropped ("45.500" is 45.50). More than two significant decimals is an error."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", None)
+        kwargs.setdefault("decimal_places", 2)
+        messages = {"max_decimal_places": TWO_DECIMALS_MESSAGE, "invalid": "Enter a number."}
+        messages.update(kwargs.pop("error_messages", {}))
+        super().__init__(error_messages=messages, **kwargs)
+
+    def widget_attrs(self, widget):
+        # Text input with a decimal keypad: type="number" would refuse "45,50" in some browsers.
+        return {"inputmode": "decimal", "autocomplete": "off"}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[\s']", "", value)
+            if "," in value and "." not in value:
+                value = value.replace(",", ".")
+        number = super().to_python(value)
+        if number is not None and number.as_tuple().exponent < -2:
+            rounded = number.quantize(Decimal("0.01"))
+            if rounded == number:
+                number = rounded
+        return number
+
+    def convert(self, number: Decimal | None) -> int | None:
+        """Hundredths as an integer: 45.50 → 4550, 12.5 (%) → 1250 basis points."""
+        return None if number is None else int(number.scaleb(2))
+
+
+class MoneyField(TwoDecimalField):
+    def __init__(self, *, label: str, currency: str, required: bool = True, **kwargs):
+        kwargs.setdefault("help_text", f"In {currency}, e.g. 45.50.")
+        super().__init__(
+            label=f"{label} ({currency})",
+            required=required,
+            min_value=Decimal(0),
+            max_value=MAX_MAJOR,
+            **kwargs,
+        )
+
+
+class ReasonField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            label="Reason for the change",
+            max_length=300,
+            help_text="Kept in the price history, e.g. “summer promotion” or “new ISP tariff”.",
+            **kwargs,
+        )
+
+
+class PricingForm(Form):
+    """Shared by both edit forms: money fields become minor units, `changes()` gives the keyword
+    arguments for the service, `preview=True` makes the reason optional (nothing is saved)."""
+
+    money_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, preview: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"] = ReasonField(required=not preview)
+
+    def clean(self):
+        data = super().clean()
+        for name in self.money_fields:
+            if name in data:
+                data[name] = self.fields[name].convert(data[name])
+        return data
+
+    def changes(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "reason"}
+
+
+class PriceEntryForm(PricingForm):
+    """The ENTRY_EDITABLE fields of one price-book entry."""
+
+    money_fields = (
+        "helper_fee",
+        "min_helper_fee",
+        "max_helper_fee",
+        "pro_callout_fee",
+        "pro_hourly_rate",
+        "pro_flat_price",
+    )
+
+    def __init__(self, *args, entry: PriceBookEntry, **kwargs):
+        currency = entry.market.currency
+        initial = {name: getattr(entry, name) for name in self.money_fields}
+        initial = {name: minor_to_major(value) for name, value in initial.items()}
+        initial["pro_expected_minutes"] = entry.pro_expected_minutes
+        initial["pro_install_free"] = entry.pro_install_free
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.fields["helper_fee"] = MoneyField(
+            label="Helper fee", currency=currency, help_text="What the customer pays a helper."
+        )
+        self.fields["min_helper_fee"] = MoneyField(label="Minimum helper fee", currency=currency)
+        self.fields["max_helper_fee"] = MoneyField(label="Maximum helper fee", currency=currency)
+        self.fields["pro_callout_fee"] = MoneyField(
+            label="Professional call-out fee", currency=currency
+        )
+        self.fields["pro_hourly_rate"] = MoneyField(
+            label="Professional hourly rate", currency=currency
+        )
+        self.fields["pro_expected_minutes"] = forms.IntegerField(
+            label="Professional expected minutes",
+            min_value=0,
+            max_value=24 * 60,
+            help_text="How long a technician typically takes for this job.",
+        )
+        self.fields["pro_flat_price"] = MoneyField(
+            label="Professional flat price",
+            currency=currency,
+            required=False,
+            help_text=(
+                "Leave empty to compare with call-out + expected minutes × hourly rate; "
+                "if set, it replaces that calculation."
+            ),
+        )
+        self.fields["pro_install_free"] = forms.BooleanField(
+            label="Professional installation is free for the customer here",
+            required=False,
+        )
+        self.order_fields(
+            [
+                *self.money_fields[:5],
+                "pro_expected_minutes",
+                "pro_flat_price",
+                "pro_install_free",
+                "reason",
+            ]
+        )
+
+    def clean(self):
+        data = super().clean()
+        fee, lo, hi = (data.get(k) for k in ("helper_fee", "min_helper_fee", "max_helper_fee"))
+        if lo is not None and hi is not None and lo > hi:
+            self.add_error("min_helper_fee", "The minimum is above the maximum.")
+        elif None not in (fee, lo, hi) and not lo <= fee <= hi:
+            self.add_error(
+                "helper_fee",
+                f"The helper fee must lie between {format_money(lo, self.currency)} and "
+                f"{format_money(hi, self.currency)}.",
+            )
+        return data
+
+
+def _language_choices(current: str) -> list[tuple[str, str]]:
+    choices = list(settings.LANGUAGES)
+    if current and current not in dict(choices):
+        choices.append((current, current))
+    return choices
+
+
+class MarketForm(PricingForm):
+    """The MARKET_EDITABLE fields of one market; commission is a percentage here."""
+
+    money_fields = ("fixed_cost_per_month", "cancellation_fee")
+
+    def __init__(self, *args, market: Market, **kwargs):
+        currency = market.currency
+        initial = {
+            "commission_percent": minor_to_major(market.commission_bps),
+            "fixed_cost_per_month": minor_to_major(market.fixed_cost_per_month),
+            "cancellation_free_minutes": market.cancellation_free_minutes,
+            "cancellation_fee": minor_to_major(market.cancellation_fee),
+            "dispatch_k": market.dispatch_k,
+            "offer_deadline_minutes": market.offer_deadline_minutes,
+            "radius_steps_km": market.radius_steps_km,
+            "max_radius_km": market.max_radius_km,
+            "language": market.language,
+            "time_zone": market.time_zone,
+            "is_active": market.is_active,
+        }
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.fields["commission_percent"] = TwoDecimalField(
+            label="Commission (%)",
+            min_value=Decimal(0),
+            max_value=Decimal(100),
+            help_text="Platform share of each helper price, e.g. 20 or 12.5 (at most 2 decimals).",
+            error_messages={"max_value": "The commission cannot be more than 100 %%."},
+        )
+        self.fields["fixed_cost_per_month"] = MoneyField(
+            label="Fixed platform cost per month", currency=currency
+        )
+        self.fields["cancellation_free_minutes"] = forms.IntegerField(
+            label="Free cancellation (minutes)",
+            min_value=0,
+            max_value=7 * 24 * 60,
+            help_text="Cancelling is free until this many minutes after a helper accepted.",
+        )
+        self.fields["cancellation_fee"] = MoneyField(label="Cancellation fee", currency=currency)
+        self.fields["dispatch_k"] = forms.IntegerField(
+            label="Helpers offered at once (k)", min_value=1, max_value=20
+        )
+        self.fields["offer_deadline_minutes"] = forms.IntegerField(
+            label="Offer deadline (minutes)",
+            min_value=1,
+            max_value=24 * 60,
+            help_text="How long a helper has to answer an offer.",
+        )
+        self.fields["radius_steps_km"] = forms.CharField(
+            label="Radius steps (km)",
+            max_length=64,
+            help_text="Search radii tried one after the other, separated by commas: 2,5,10,25.",
+        )
+        self.fields["max_radius_km"] = forms.IntegerField(
+            label="Maximum radius (km)", min_value=1, max_value=500
+        )
+        self.fields["language"] = forms.ChoiceField(
+            label="Language", choices=_language_choices(market.language)
+        )
+        self.fields["time_zone"] = forms.CharField(
+            label="Time zone", max_length=64, help_text="IANA name, e.g. Europe/Zurich."
+        )
+        self.fields["is_active"] = forms.BooleanField(
+            label="Active (customers can book in this market)", required=False
+        )
+        self.order_fields([*initial, "reason"])
+
+    def clean_time_zone(self) -> str:
+        name = self.cleaned_data["time_zone"].strip()
+        if name not in zoneinfo.available_timezones():
+            raise forms.ValidationError("Unknown time zone; use an IANA name like Europe/Zurich.")
+        return name
+
+    def clean(self):
+        data = super().clean()
+        if "commission_percent" in data:
+            data["commission_bps"] = self.fields["commission_percent"].convert(
+                data.pop("commission_percent")
+            )
+        return data
+
+
+class PriceHistoryFilterForm(Form):
+    market = forms.ModelChoiceField(
+        label="Market",
+        queryset=Market.objects.order_by("name"),
+        to_field_name="code",
+        required=False,
+        empty_label="All markets",
+        error_messages={"invalid_choice": "Unknown market."},
+    )
+    category = forms.ModelChoiceField(
+        label="Service",
+        queryset=ServiceCategory.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="All services",
+        error_messages={"invalid_choice": "Unknown service."},
+    )
