@@ -110,8 +110,9 @@ class HelperProfile(models.Model):
                     "availability_hours",
                     "status",
                     "is_available",
+                    "id",  # PostgreSQL needs it for an index-only scan (SQLite has the rowid)
                 ],
-                name="helper_match_band",
+                name="helper_match_covering",
                 condition=Q(status="vetted", is_available=True),
             ),
             # The vetting queue. Partial on purpose: an index leading with `status` would tempt

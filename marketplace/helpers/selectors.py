@@ -11,6 +11,7 @@ that benchmarks and tests compare it with.
 import math
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -83,6 +84,40 @@ def _matchable_fast(*, exclude_user_ids) -> QuerySet:
     return qs
 
 
+# Compiled SQL per (database, shortlist shape): the ORM builds the statement once, later calls
+# only bind new parameters. The shape is the condition's SQL text, which varies only with the
+# number of latitude bands and window hours, and whether a skill is asked for.
+_COMPILED: dict[tuple[str, str], tuple[str, tuple]] = {}
+_COMPILED_MAX = 512
+
+
+def _shortlist_rows(condition: RawSQL, exclude_user_ids) -> list[tuple]:
+    qs = _MATCHABLE.filter(condition)
+    if exclude_user_ids:  # rare (re-dispatch): not worth caching
+        return list(qs.exclude(user_id__in=list(exclude_user_ids)))
+    conn = connections[qs.db]
+    key = (conn.alias, condition.sql)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        sql, params = qs.query.sql_with_params()
+        prefix = tuple(params[: len(params) - len(condition.params)])
+        compiled = (sql, prefix)
+        if len(_COMPILED) < _COMPILED_MAX:
+            _COMPILED[key] = compiled
+    sql, prefix = compiled
+    params = (*prefix, *condition.params)
+    if conn.vendor == "postgresql":
+        # A server-side-binding psycopg cursor with a prepared statement: PostgreSQL plans each
+        # shape once per connection instead of on every call (Django binds client-side).
+        conn.ensure_connection()
+        with conn.connection.cursor() as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchall()
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def shortlist_condition(
     *, lat: float, lng: float, radius_km: float, hours=frozenset(), skill_mask: int = 0
 ) -> RawSQL:
@@ -153,14 +188,13 @@ def helpers_near(
     """The best k matchable helpers around (lat, lng), nearest first."""
     if k <= 0:
         return []
-    base = _matchable_fast(exclude_user_ids=exclude_user_ids)
     steps = [s for s in SEARCH_STEPS_KM if s < max_radius_km] + [max_radius_km]
     ranked: list[tuple] = []
     for radius in steps:
         condition = shortlist_condition(
             lat=lat, lng=lng, radius_km=radius, hours=hours, skill_mask=skill_mask
         )
-        rows = base.filter(condition)
+        rows = _shortlist_rows(condition, exclude_user_ids)
         ranked = _rank(rows, lat=lat, lng=lng, radius_km=radius, hours=hours)
         # Anything outside this box is > radius km away, i.e. in bucket >= floor(radius):
         # once the k-th candidate sits in a lower bucket, nothing outside can beat it.
