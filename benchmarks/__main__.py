@@ -21,10 +21,10 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from benchmarks.db import choose_database
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE_DIR = Path(os.environ.get("BENCH_CACHE_DIR", "/tmp/fieldfriends-bench"))
 DEFAULT_OUTPUT = ROOT / "bench-results" / "latest.json"
 
 # (minimum dataset size, p50 budget in ms, minimum speed-up over the naive scan): DESIGN §8.
@@ -45,6 +45,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--strict", action="store_true", help="exit 1 when a timing target is missed"
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
+    parser.add_argument(
+        "--suite", choices=("matching", "supply"), default="matching", help="which benchmark"
+    )
+    parser.add_argument("--jobs", type=int, default=None, help="supply suite: dataset size")
     args = parser.parse_args(argv)
     quick = args.quick
     args.helpers = args.helpers or (10_000 if quick else 100_000)
@@ -57,43 +61,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _postgres_bench_url(url: str) -> str:
-    """`<db>_bench` on the same server as DATABASE_URL, created when missing."""
-    import psycopg
-    from psycopg import sql
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/") or "postgres"
-    bench_name = name if name.endswith("_bench") else f"{name}_bench"
-    with psycopg.connect(url, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [bench_name]
-        ).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(bench_name)))
-    return urlunparse(parsed._replace(path=f"/{bench_name}"))
-
-
-def choose_database(helpers: int, seed_tag: str, rebuild: bool) -> str:
-    """Point DATABASE_URL at the benchmark database; return a description for the report."""
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    configured = os.environ.get("DATABASE_URL", "")
-    if explicit:
-        url = explicit
-    elif urlparse(configured).scheme in {"postgres", "postgresql"}:
-        url = _postgres_bench_url(configured)
-    else:
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        path = CACHE_DIR / f"matching-{helpers}-{seed_tag}.sqlite3"
-        if rebuild:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    os.environ["DATABASE_URL"] = url
-    parsed = urlparse(url)
-    return url if parsed.scheme == "sqlite" else urlunparse(parsed._replace(netloc=parsed.hostname))
-
-
 def target_for(helpers: int) -> tuple[float, float] | None:
     for size, p50_ms, ratio in TARGETS:
         if helpers >= size:
@@ -103,6 +70,10 @@ def target_for(helpers: int) -> tuple[float, float] | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.suite == "supply":  # benchmarks/supply.py: its own database and report
+        from benchmarks import supply
+
+        return supply.main(args)
     os.environ["DJANGO_SETTINGS_MODULE"] = "marketplace.settings"
     sys.path.insert(0, str(ROOT))
 
@@ -111,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.constants import DATA_VERSION, DEFAULT_SEED
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    database = choose_database(args.helpers, f"v{DATA_VERSION}-s{seed}", args.rebuild)
+    database = choose_database(
+        explicit_env="BENCH_DATABASE_URL",
+        pg_suffix="_bench",
+        sqlite_name=f"matching-{args.helpers}-v{DATA_VERSION}-s{seed}.sqlite3",
+        rebuild=args.rebuild,
+    )
     django.setup()
 
     from django.conf import settings

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from benchmarks.constants import DATA_VERSION, DEFAULT_SEED
+from benchmarks.db import read_fingerprint, write_fingerprint
 from marketplace.accounts.models import Role, User
 from marketplace.helpers import selectors
 from marketplace.helpers.availability import hours_mask, window_hours
@@ -462,22 +463,6 @@ def dataset_fingerprint(count: int, seed: int) -> str:
     return f"matching-v{DATA_VERSION}-n{count}-seed{seed}-{_generator_digest()}"
 
 
-def _read_fingerprint() -> str | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {META_TABLE} (id integer PRIMARY KEY, fingerprint text)"
-        )
-        cursor.execute(f"SELECT fingerprint FROM {META_TABLE} WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def _write_fingerprint(value: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {META_TABLE}")
-        cursor.execute(f"INSERT INTO {META_TABLE} (id, fingerprint) VALUES (1, %s)", [value])
-
-
 def _wipe_helpers() -> None:
     """Remove a previous (or half-built) dataset. Only ever run on the benchmark database."""
     profiles, users = HelperProfile._meta.db_table, User._meta.db_table
@@ -497,7 +482,7 @@ def ensure_dataset(
     """Make the benchmark database hold exactly the dataset for (count, seed, DATA_VERSION).
     Returns True when it had to be generated, False when the cached one was reused."""
     fingerprint = dataset_fingerprint(count, seed)
-    cached = _read_fingerprint()  # also creates the bookkeeping table on a fresh database
+    cached = read_fingerprint(META_TABLE)  # also creates the bookkeeping table on a fresh database
     if not rebuild and cached == fingerprint:
         return False
     _wipe_helpers()
@@ -514,5 +499,5 @@ def ensure_dataset(
         # (Not possible inside a transaction, as in the test suite: plain ANALYZE there.)
         vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
         cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
-    _write_fingerprint(fingerprint)
+    write_fingerprint(META_TABLE, fingerprint)
     return True

@@ -11,8 +11,12 @@ from marketplace.core.errors import DomainError
 from marketplace.helpers.api import operator_router
 from marketplace.helpers.api import router as helpers_router
 from marketplace.jobs.api import router as jobs_router
+from marketplace.payments.api import helper_router as payments_helper_router
+from marketplace.payments.api import operator_router as payments_operator_router
+from marketplace.payments.api import router as payments_router
 from marketplace.pricing.api import operator_router as pricing_operator_router
 from marketplace.pricing.api import router as pricing_router
+from marketplace.supply.api import router as supply_router
 
 api = NinjaAPI(
     title="Fieldfriends API",
@@ -81,6 +85,10 @@ api.add_router("/helpers", helpers_router)
 api.add_router("/operator", operator_router)
 api.add_router("/operator", pricing_operator_router)
 api.add_router("/jobs", jobs_router)
+api.add_router("/jobs", payments_router)
+api.add_router("/helpers", payments_helper_router)
+api.add_router("/operator", payments_operator_router)
+api.add_router("/operator/supply", supply_router)
 
 # Last: unknown paths under /api/ answer in the API's error format, not with the HTML 404 page.
 fallback_router = Router()

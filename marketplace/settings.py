@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "marketplace.pricing",
     "marketplace.helpers",
     "marketplace.jobs",
+    "marketplace.payments",
+    "marketplace.supply",
     "marketplace.web",
 ]
 
@@ -115,8 +117,22 @@ PAYMENTS_PROVIDER = env_choice(
 )
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
-if PAYMENTS_PROVIDER == "stripe" and not STRIPE_SECRET_KEY:
-    raise ImproperlyConfigured("PAYMENTS_PROVIDER=stripe needs STRIPE_SECRET_KEY")
+# Public address of the site, for links sent away (payment return URLs, e-mails).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+# Empty: the real api.stripe.com. Tests point it at their local Stripe-compatible server.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 20)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+# Card authorisations lapse after 7 days; capture or re-authorise this long before that.
+PAYMENT_AUTHORISATION_DAYS = env_int("PAYMENT_AUTHORISATION_DAYS", 7)
+PAYMENT_REAUTHORISE_HOURS_BEFORE = env_int("PAYMENT_REAUTHORISE_HOURS_BEFORE", 24)
+if PAYMENTS_PROVIDER == "stripe":
+    for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PUBLISHABLE_KEY"):
+        if not globals()[_name]:
+            raise ImproperlyConfigured(f"PAYMENTS_PROVIDER=stripe needs {_name}")
+    if not STRIPE_SECRET_KEY.startswith(("sk_test_", "sk_live_", "rk_")):
+        raise ImproperlyConfigured("STRIPE_SECRET_KEY must be a Stripe secret key (sk_…)")
 
 # --- Background work (DESIGN §9) -------------------------------------------------------------
 TASKS = {
@@ -134,6 +150,14 @@ TASKS = {
 AUTO_CONFIRM_HOURS = env_int("AUTO_CONFIRM_HOURS", 48)
 # Size of the privacy grid for approximate locations shown before acceptance (metres).
 APPROX_GRID_METRES = env_int("APPROX_GRID_METRES", 1000)
+# Supply/demand area cells (DESIGN §5): grid size in km, and how often the periodic task
+# refreshes the figures (minutes; the scheduler enqueues it every round, it skips until due).
+SUPPLY_CELL_KM = env_int("SUPPLY_CELL_KM", 5)
+if not 1 <= SUPPLY_CELL_KM <= 100:
+    raise ImproperlyConfigured(f"SUPPLY_CELL_KM={SUPPLY_CELL_KM} must be between 1 and 100 km")
+SUPPLY_REFRESH_MINUTES = env_int("SUPPLY_REFRESH_MINUTES", 10)
+if SUPPLY_REFRESH_MINUTES < 0:
+    raise ImproperlyConfigured("SUPPLY_REFRESH_MINUTES must be 0 (every round) or more")
 
 LOGGING = {
     "version": 1,

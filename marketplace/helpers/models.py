@@ -61,6 +61,12 @@ class HelperProfile(models.Model):
         max_length=16, choices=HelperStatus.choices, default=HelperStatus.APPLIED
     )
     is_available = models.BooleanField(default=True, help_text="Helper's own pause switch")
+    payouts_ready = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Card payments: the helper's payout account can receive money (mirrored from "
+        "the payment provider)",
+    )
     id_checked_at = models.DateTimeField(null=True, blank=True)
     code_of_conduct_accepted_at = models.DateTimeField(null=True, blank=True)
     vetted_at = models.DateTimeField(null=True, blank=True)
@@ -110,6 +116,7 @@ class HelperProfile(models.Model):
                     "availability_hours",
                     "status",
                     "is_available",
+                    "payouts_ready",
                     "id",  # PostgreSQL needs it for an index-only scan (SQLite has the rowid)
                 ],
                 name="helper_match_covering",

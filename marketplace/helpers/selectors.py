@@ -11,6 +11,7 @@ that benchmarks and tests compare it with.
 import math
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -69,6 +70,8 @@ def _matchable(*, skill_mask: int, exclude_user_ids) -> QuerySet:
     qs = HelperProfile.objects.filter(
         status=HelperStatus.VETTED, is_available=True, active_jobs__lt=F("max_active_jobs")
     )
+    if settings.PAYMENTS_PROVIDER == "stripe":
+        qs = qs.filter(payouts_ready=True)
     if skill_mask:
         qs = qs.alias(skill_hit=F("skills_mask").bitand(skill_mask)).filter(~Q(skill_hit=0))
     if exclude_user_ids:
@@ -136,6 +139,8 @@ def shortlist_condition(
     if last - first < MAX_BANDS:
         sql.append(f"lat_band IN ({', '.join(['%s'] * (last - first + 1))})")
         params += range(first, last + 1)
+    if settings.PAYMENTS_PROVIDER == "stripe":  # card payments go to the helper's account
+        sql.append("payouts_ready")
     if skill_mask:
         sql.append("(skills_mask & %s) <> 0")
         params.append(skill_mask)

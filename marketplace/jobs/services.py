@@ -7,6 +7,7 @@ Every function is keyword-only and atomic, checks who is acting, and changes sta
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,6 +30,7 @@ from marketplace.jobs.models import (
     ReviewDirection,
 )
 from marketplace.jobs.transitions import record_event, transition
+from marketplace.payments.services import payment_book, payment_follow_job, payment_ready
 from marketplace.pricing.models import Market, ServiceCategory
 from marketplace.pricing.services import Quote, quote
 
@@ -240,6 +242,8 @@ def check_can_take(*, job: JobRequest, profile: HelperProfile) -> float:
         raise NotAllowed("You cannot accept your own request")
     if not profile.has_skill(job.category):
         raise NotAllowed("This job needs a skill you have not listed")
+    if settings.PAYMENTS_PROVIDER == "stripe" and not profile.payouts_ready:
+        raise NotAllowed("Set up your payout account before accepting paid jobs")
     distance = geo.haversine_km(profile.lat, profile.lng, job.lat, job.lng)
     if distance > profile.service_radius_km:
         raise NotAllowed("This job is outside your service radius")
@@ -285,6 +289,7 @@ def job_accept(*, job: JobRequest, helper: User, now: datetime | None = None) ->
     if not created:
         JobOffer.objects.filter(pk=offer.pk).update(status=OfferStatus.ACCEPTED, responded_at=now)
     withdraw_pending_offers(job=job, now=now)
+    payment_book(job=job, now=now)
     return job
 
 
@@ -316,6 +321,8 @@ def _assigned(job: JobRequest, helper: User) -> None:
 @transaction.atomic
 def job_check_in(*, job: JobRequest, helper: User, now: datetime | None = None) -> JobRequest:
     _assigned(job, helper)
+    if not payment_ready(job=job):
+        raise InvalidTransition("The customer has not paid yet; check in once the payment is done")
     return transition(
         job=job,
         to=JobStatus.IN_PROGRESS,
@@ -355,7 +362,7 @@ def job_confirm(*, job: JobRequest, actor: User | None, now: datetime | None = N
     """The customer confirms the work (actor None: automatic confirmation after the delay)."""
     if actor is not None and actor.pk != job.customer_id:
         raise NotAllowed("Only the customer can confirm this job")
-    return transition(
+    job = transition(
         job=job,
         to=JobStatus.CONFIRMED,
         allowed_from=(JobStatus.COMPLETED,),
@@ -363,6 +370,8 @@ def job_confirm(*, job: JobRequest, actor: User | None, now: datetime | None = N
         actor=actor,
         closed_at=now or timezone.now(),
     )
+    _payment_follows(job)
+    return job
 
 
 def cancellation_fee_for(*, job: JobRequest, now: datetime) -> int:
@@ -411,6 +420,7 @@ def job_cancel(
         HelperProfile.objects.filter(user_id=helper_id, active_jobs__gt=0).update(
             active_jobs=F("active_jobs") - 1
         )
+    _payment_follows(job)
     return job
 
 
@@ -442,8 +452,18 @@ def job_release(
     HelperProfile.objects.filter(user=helper, active_jobs__gt=0).update(
         active_jobs=F("active_jobs") - 1
     )
+    _payment_follows(job)
     job_dispatch(job=job, now=now)
     return job
+
+
+def _payment_follows(job: JobRequest) -> None:
+    """Settle the payment once the job's change is committed: provider calls never run inside
+    the job's transaction. If the process dies first, the periodic reconciliation does it."""
+    job_id = job.pk
+    transaction.on_commit(
+        lambda: payment_follow_job(job=JobRequest.objects.get(pk=job_id)), robust=True
+    )
 
 
 @transaction.atomic

@@ -28,6 +28,3 @@ def auto_confirm_completed_jobs() -> int:
     if count:
         logger.info("auto-confirmed %s job(s)", count)
     return count
-
-
-PERIODIC_TASKS = (expire_due_offers, auto_confirm_completed_jobs)

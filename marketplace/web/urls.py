@@ -3,7 +3,14 @@ role areas are namespaced: customer:*, helper:*, operator:*."""
 
 from django.urls import include, path
 
-from marketplace.web import views, views_auth, views_customer, views_helper, views_operator
+from marketplace.web import (
+    views,
+    views_auth,
+    views_customer,
+    views_helper,
+    views_operator,
+    views_payments,
+)
 
 customer_patterns = [
     path("request/", views_customer.request_help, name="request"),
@@ -17,6 +24,7 @@ customer_patterns = [
         views_customer.book_professional,
         name="book_professional",
     ),
+    path("jobs/<int:job_id>/pay/", views_payments.pay, name="pay"),
 ]
 
 helper_patterns = [
@@ -33,6 +41,7 @@ helper_patterns = [
     path("jobs/<int:job_id>/complete/", views_helper.complete, name="complete"),
     path("jobs/<int:job_id>/release/", views_helper.release, name="release"),
     path("jobs/<int:job_id>/review/", views_helper.review, name="review"),
+    path("payouts/", views_payments.payouts, name="payouts"),
 ]
 
 operator_patterns = [
@@ -44,6 +53,8 @@ operator_patterns = [
     path("jobs/", views_operator.jobs, name="jobs"),
     path("jobs/<int:job_id>/", views_operator.job_detail, name="job"),
     path("jobs/<int:job_id>/cancel/", views_operator.job_cancel, name="cancel"),
+    path("jobs/<int:job_id>/refund/", views_payments.refund, name="refund"),
+    path("invoices/", views_payments.invoices, name="invoices"),
     path("prices/", include("marketplace.web.urls_pricing")),
     path("supply/", include("marketplace.web.urls_supply")),
 ]

@@ -1,5 +1,6 @@
 """Customer pages: request help, my jobs, job detail with confirm / cancel / review."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -9,6 +10,7 @@ from marketplace.core.errors import DomainError
 from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors, services
 from marketplace.jobs.models import OFFERABLE, Fulfilment, JobStatus
+from marketplace.payments.services import payment_for_job
 from marketplace.web.access import (
     add_domain_error,
     attempt,
@@ -132,6 +134,8 @@ def _render_job(request, job, *, review_form=None, status=200):
         "my_review": my_review,
         "review_form": (review_form or CustomerReviewForm()) if can_review else None,
         "saving": job.professional_price - job.price,
+        "payment": payment_for_job(job),
+        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
     }
     return render(request, "customer/job.html", context, status=status)
 

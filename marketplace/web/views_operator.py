@@ -15,9 +15,12 @@ from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.selectors import helpers_by_status, vetting_queue
 from marketplace.jobs import selectors, services
 from marketplace.jobs.models import ASSIGNED, OFFERABLE, JobStatus
+from marketplace.payments.selectors import ledger_for_job
+from marketplace.payments.services import payment_for_job
 from marketplace.web.access import attempt, job_or_404, operator_required
 from marketplace.web.forms import OperatorJobFilterForm, ReasonForm, VetForm
 from marketplace.web.timeline import timeline_entries
+from marketplace.web.views_payments import RefundForm
 
 PAGE_SIZE = 50
 OPERATOR_CANCELLABLE = (*OFFERABLE, JobStatus.ACCEPTED, JobStatus.IN_PROGRESS)
@@ -150,8 +153,18 @@ def job_detail(request, job_id: int):
             "can_cancel": job.status in OPERATOR_CANCELLABLE,
             "assigned": job.status in ASSIGNED,
             "reason_form": ReasonForm(),
+            **_payment_context(job),
         },
     )
+
+
+def _payment_context(job) -> dict:
+    payment = payment_for_job(job)
+    return {
+        "payment": payment,
+        "ledger": ledger_for_job(job_id=job.pk) if payment else [],
+        "refund_form": RefundForm(currency=payment.currency) if payment else None,
+    }
 
 
 @operator_required

@@ -5,11 +5,11 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from marketplace.jobs.tasks import PERIODIC_TASKS
+from marketplace.core.periodic import PERIODIC_TASKS
 
 
 class Command(BaseCommand):
-    help = "Enqueue periodic tasks (offer expiry, auto-confirmation) at a fixed interval."
+    help = "Enqueue the periodic tasks (marketplace/core/periodic.py) at a fixed interval."
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=30.0, help="Seconds between rounds")

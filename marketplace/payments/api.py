@@ -1,0 +1,199 @@
+"""Payments in the JSON API: a job's payment, paying by card, helper payout onboarding, and the
+operator's refunds, ledger and invoice export."""
+
+import csv
+import io
+import re
+from datetime import datetime
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+
+from marketplace.core.errors import NotAllowed, NotFound, ValidationFailed
+from marketplace.core.schemas import errors
+from marketplace.jobs.selectors import job_for_user
+from marketplace.payments import onboarding, selectors, services
+from marketplace.payments.models import Payment
+
+router = Router(tags=["payments"])  # mounted under /jobs
+helper_router = Router(tags=["payments"])  # mounted under /helpers
+operator_router = Router(tags=["operator"])
+
+ACTION_ERRORS = errors(400, 401, 403, 404, 409, 422)
+
+
+class PaymentOut(Schema):
+    job_id: int
+    provider: str
+    status: str
+    status_label: str
+    currency: str
+    amount: int
+    platform_fee: int
+    amount_captured: int
+    amount_refunded: int
+    client_secret: str | None = Field(
+        None, description="For Stripe.js when the bank asks the customer to confirm (3-D Secure)"
+    )
+    failure_message: str
+    capture_before: datetime | None
+
+
+class PayIn(Schema):
+    payment_method: str = Field(
+        min_length=1, max_length=64, description="A Stripe PaymentMethod id (pm_…)"
+    )
+
+
+class RefundIn(Schema):
+    amount: int = Field(gt=0, description="Minor units")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class LedgerOut(Schema):
+    movement: str
+    kind: str
+    account: str
+    amount: int
+    currency: str
+    created_at: datetime
+
+
+class OnboardingOut(Schema):
+    url: str
+    ready: bool
+
+
+def payment_out(payment: Payment, user) -> dict:
+    is_customer = user.pk == payment.job.customer_id
+    return {
+        "job_id": payment.job_id,
+        "provider": payment.provider,
+        "status": payment.status,
+        "status_label": payment.get_status_display(),
+        "currency": payment.currency,
+        "amount": payment.amount,
+        "platform_fee": payment.platform_fee,
+        "amount_captured": payment.amount_captured,
+        "amount_refunded": payment.amount_refunded,
+        "client_secret": payment.client_secret if is_customer else None,
+        "failure_message": payment.failure_message if (is_customer or user.is_operator) else "",
+        "capture_before": payment.capture_before,
+    }
+
+
+def _payment(request, job_id: int) -> Payment:
+    job = job_for_user(user=request.auth, job_id=job_id)
+    payment = services.payment_for_job(job)
+    if payment is None:
+        raise NotFound("This job has no payment yet (no helper has accepted it)")
+    user = request.auth
+    if not (user.is_operator or user.pk in (job.customer_id, job.assigned_helper_id)):
+        raise NotFound("Job not found")
+    return payment
+
+
+@router.get("/{job_id}/payment", response={200: PaymentOut, **errors(401, 404, 422)})
+def get_payment(request, job_id: int):
+    """The job's payment: the customer, the assigned helper and operators."""
+    return payment_out(_payment(request, job_id), request.auth)
+
+
+@router.post("/{job_id}/pay", response={200: PaymentOut, **ACTION_ERRORS})
+def pay(request, job_id: int, payload: PayIn):
+    """Authorise the card payment (Stripe). Clicking twice creates one payment intent. A
+    declined card answers 200 with status `failed` and the bank's message; `requires_action`
+    means the customer must confirm with their bank (use `client_secret` with Stripe.js)."""
+    job = job_for_user(user=request.auth, job_id=job_id)
+    payment = services.payment_pay(
+        job=job,
+        customer=request.auth,
+        payment_method=payload.payment_method,
+        return_url=f"{settings.SITE_URL}/customer/jobs/{job.pk}/",
+    )
+    return payment_out(payment, request.auth)
+
+
+@helper_router.post("/me/payout-account", response={200: OnboardingOut, **ACTION_ERRORS})
+def payout_onboarding(request):
+    """Helpers: a link to set up (or finish) the payout account for card payments."""
+    url, ready = onboarding.onboarding_link(helper=request.auth)
+    return {"url": url, "ready": ready}
+
+
+def _operator(request) -> None:
+    if not request.auth.is_operator:
+        raise NotAllowed("Operators only")
+
+
+@operator_router.post("/payments/{job_id}/refund", response={200: PaymentOut, **ACTION_ERRORS})
+def refund(request, job_id: int, payload: RefundIn):
+    """Refund a captured payment fully or partly (disputes). Amount in minor units."""
+    _operator(request)
+    payment = get_object_or_404(Payment.objects.select_related("job"), job_id=job_id)
+    payment = services.payment_refund(
+        payment=payment, amount=payload.amount, actor=request.auth, reason=payload.reason
+    )
+    return payment_out(payment, request.auth)
+
+
+@operator_router.get(
+    "/payments/{job_id}/ledger", response={200: list[LedgerOut], **errors(401, 403, 404, 422)}
+)
+def job_ledger(request, job_id: int):
+    """Every money movement of one job (two legs each, summing to zero)."""
+    _operator(request)
+    get_object_or_404(Payment, job_id=job_id)
+    return list(selectors.ledger_for_job(job_id=job_id))
+
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@operator_router.get("/invoices", response={200: list[dict], **errors(401, 403, 422)})
+def invoices(request, period: str, format: str = "json"):
+    """Bill-to-account export for one billing month (`YYYY-MM`): one line per charge,
+    cancellation fee or refund, for the telecom's billing system. `format=csv` for a file."""
+    _operator(request)
+    if not PERIOD.match(period):
+        raise ValidationFailed("period must look like 2026-11")
+    if format not in ("json", "csv"):
+        raise ValidationFailed("format must be json or csv")
+    rows = [
+        {
+            "reference": line.reference,
+            "customer_id": line.customer_id,
+            "customer_email": line.customer.email,
+            "job_id": line.job_id,
+            "kind": line.kind,
+            "amount": line.amount,
+            "currency": line.currency,
+            "period": line.period,
+            "created_at": line.created_at.isoformat(),
+        }
+        for line in selectors.invoice_lines(period=period)
+    ]
+    if format == "json":
+        return rows
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out,
+        fieldnames=[
+            "reference",
+            "customer_id",
+            "customer_email",
+            "job_id",
+            "kind",
+            "amount",
+            "currency",
+            "period",
+            "created_at",
+        ],
+    )
+    writer.writeheader()
+    writer.writerows(rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="invoice-lines-{period}.csv"'
+    return response

@@ -1,0 +1,125 @@
+"""Payment pages: the customer pays (card mode), helpers set up payouts, operators refund and
+export the bill-to-account lines."""
+
+import csv
+import re
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from marketplace.core.errors import DomainError
+from marketplace.payments import onboarding, selectors
+from marketplace.payments import services as payment_services
+from marketplace.payments.models import PaymentStatus, PayoutAccount
+from marketplace.web.access import customer_required, helper_required, job_or_404, operator_required
+from marketplace.web.forms_pricing import MoneyField
+
+
+@customer_required
+@require_POST
+def pay(request, job_id: int):
+    job = job_or_404(request.user, job_id)
+    try:
+        payment = payment_services.payment_pay(
+            job=job,
+            customer=request.user,
+            payment_method=request.POST.get("payment_method", ""),
+            return_url=request.build_absolute_uri(f"/customer/jobs/{job.pk}/"),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if payment.status == PaymentStatus.AUTHORISED:
+            messages.success(request, "Payment authorised. You are charged only after the job.")
+        elif payment.status == PaymentStatus.REQUIRES_ACTION:
+            messages.info(request, "Your bank asks you to confirm the payment.")
+        elif payment.status == PaymentStatus.FAILED:
+            messages.error(request, f"The card was declined: {payment.failure_message}")
+    return redirect("customer:job", job_id=job.pk)
+
+
+@helper_required
+def payouts(request):
+    """Card mode: set up or finish the Stripe payout account. Invoice mode: nothing to do."""
+    account = PayoutAccount.objects.filter(helper=request.user).first()
+    if request.method == "POST":
+        try:
+            url, _ready = onboarding.onboarding_link(helper=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("helper:payouts")
+        return redirect(url)
+    return render(
+        request,
+        "helper/payouts.html",
+        {"account": account, "card_mode": settings.PAYMENTS_PROVIDER == "stripe"},
+    )
+
+
+class RefundForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=200)
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"] = MoneyField(label="Amount to refund", currency=currency)
+        self.order_fields(["amount", "reason"])
+
+
+@operator_required
+@require_POST
+def refund(request, job_id: int):
+    job = job_or_404(request.user, job_id)
+    payment = payment_services.payment_for_job(job)
+    if payment is None:
+        messages.error(request, "This job has no payment.")
+        return redirect("operator:job", job_id=job.pk)
+    form = RefundForm(request.POST, currency=payment.currency)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("operator:job", job_id=job.pk)
+    amount = form.fields["amount"].convert(form.cleaned_data["amount"])
+    try:
+        payment_services.payment_refund(
+            payment=payment, amount=amount, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Refund recorded.")
+    return redirect("operator:job", job_id=job.pk)
+
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@operator_required
+def invoices(request):
+    """Bill-to-account lines for one billing month, on screen or as CSV for the billing system."""
+    period = request.GET.get("period") or timezone.localtime().strftime("%Y-%m")
+    if not PERIOD.match(period):
+        messages.error(request, "Choose a month like 2026-11.")
+        period = timezone.localtime().strftime("%Y-%m")
+    lines = selectors.invoice_lines(period=period)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="invoice-lines-{period}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["reference", "customer_email", "job_id", "kind", "amount", "currency"])
+        for line in lines:
+            writer.writerow(
+                [
+                    line.reference,
+                    line.customer.email,
+                    line.job_id,
+                    line.kind,
+                    line.amount,
+                    line.currency,
+                ]
+            )
+        return response
+    return render(request, "operator/invoices.html", {"lines": lines, "period": period})
