@@ -161,8 +161,9 @@ def generate(
             job_rows.append(job)
             roll = rng.random()
             if roll < 0.05:  # the customer chose a professional at once
-                job.status, job.fulfilment, job.closed_at = (
+                job.status, job.fulfilment, job.choice, job.closed_at = (
                     JobStatus.PROFESSIONAL,
+                    "professional",
                     "professional",
                     created,
                 )

@@ -332,3 +332,49 @@ def test_authorisations_about_to_lapse_are_captured_or_released(
     payment = pay(booked, alice)
     assert payment.status == PaymentStatus.AUTHORISED
     assert ledger.balances(job_id=booked.pk)["hold"] == 6_000
+
+
+# --- Idempotency at the gateway, refunds before events ---------------------------------------
+
+
+def test_the_same_key_with_another_amount_is_refused_and_charges_nothing(fake, booked, alice):
+    from marketplace.payments.models import ProviderCall
+
+    pay(booked, alice, card="pm_card_chargeCustomerFail")  # attempt 1 declined
+    # A stale pending call for attempt 2 with another amount (e.g. written before a price fix).
+    payment = Payment.objects.get(job=booked)
+    ProviderCall.objects.create(
+        payment=payment,
+        action="authorise",
+        idempotency_key=f"job-{booked.pk}-authorise-2",
+        params={"payment_method": "pm_card_visa", "amount": 5_000},
+    )
+    with pytest.raises(InvalidTransition, match="different payment"):
+        pay(booked, alice)
+    intents = [o for o in fake.state.objects.values() if o.get("object") == "payment_intent"]
+    assert all(i["status"] != "requires_capture" for i in intents)
+
+
+def test_stripe_itself_refuses_a_reused_key_with_other_parameters(fake):
+    from marketplace.payments import gateway
+
+    first = gateway.create_customer(email="a@example.com", name="A", key="same-key")
+    again = gateway.create_customer(email="a@example.com", name="A", key="same-key")
+    assert first == again  # replayed, one customer
+    with pytest.raises(gateway.Rejected, match="Idempotency"):
+        gateway.create_customer(email="b@example.com", name="B", key="same-key")
+
+
+def test_a_refund_before_the_success_event_arrives_is_not_undone(
+    fake, booked, alice, bob_ready, olga, run_on_commit
+):
+    pay(booked, alice)
+    job = job_complete(job=job_check_in(job=booked, helper=bob_ready), helper=bob_ready)
+    run_on_commit(job_confirm, job=job, actor=alice)
+    payment = Payment.objects.get(job=job)
+    payment_refund(payment=payment, amount=1_000, actor=olga, reason="Late")
+    fake.deliver_pending(reverse=True)  # succeeded, refunded … in any order, after the refund
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.CAPTURED, 1_000)
+    assert ledger.balances(job_id=job.pk)["customer"] == -5_000
+    assert list(unbalanced_jobs()) == []

@@ -164,3 +164,14 @@ def test_the_helper_payouts_page_in_invoice_mode(client, bob):
     client.force_login(bob)
     page = client.get(reverse("helper:payouts"))
     assert "nothing to set up" in page.text
+
+
+def test_ledger_totals_per_period_for_operators(api_as, olga, alice, captured):
+    params = {"start": "2000-01-01T00:00:00Z", "end": "2100-01-01T00:00:00Z"}
+    rows = api_as(olga).get("/api/operator/ledger", **params).json()
+    totals = {(r["kind"], r["account"]): r["total"] for r in rows}
+    assert totals[("captured_fee", "platform")] == 1_200
+    assert sum(r["total"] for r in rows) == 0
+    assert api_as(alice).get("/api/operator/ledger", **params).status_code == 403
+    bad = {"start": "2100-01-01T00:00:00Z", "end": "2000-01-01T00:00:00Z"}
+    assert api_as(olga).get("/api/operator/ledger", **bad).status_code == 422

@@ -40,6 +40,7 @@ def test_an_expired_job_can_be_handed_to_a_professional_in_one_step(alice, bob, 
     job = job_book_professional(job=job, customer=alice)
 
     assert (job.status, job.fulfilment) == (JobStatus.PROFESSIONAL, "professional")
+    assert job.choice == "helper"  # the customer first chose a helper; the fallback is recorded
     event = job.events.get(kind="professional_booked")
     assert event.data == {
         "source": "fallback",
@@ -80,6 +81,7 @@ def test_only_the_customer_who_posted_can_book_the_professional(alice, mallory, 
 def test_choosing_the_professional_at_posting_skips_dispatch(alice, bob, router_wifi):
     job = post(alice, router_wifi, fulfilment="professional")
     assert job.status == JobStatus.PROFESSIONAL
+    assert job.choice == "professional"
     assert not job.offers.exists()
     kinds = list(job.events.order_by("id").values_list("kind", flat=True))
     assert kinds == ["posted", "professional_booked"]

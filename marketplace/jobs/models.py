@@ -56,6 +56,10 @@ class JobRequest(models.Model):
     status = models.CharField(
         max_length=16, choices=JobStatus.choices, default=JobStatus.OPEN, db_index=True
     )
+    # `choice`: what the customer picked at posting, after seeing both prices (never changes;
+    # the pilot's demand model reads it). `fulfilment`: who finally does the job (a professional
+    # after the fallback, too).
+    choice = models.CharField(max_length=16, choices=Fulfilment.choices, default=Fulfilment.HELPER)
     fulfilment = models.CharField(
         max_length=16, choices=Fulfilment.choices, default=Fulfilment.HELPER
     )
@@ -90,6 +94,8 @@ class JobRequest(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="job_customer_recent"),
+            # Pilot reports: one market's requests over a period.
+            models.Index(fields=["market", "created_at"], name="job_market_created"),
             models.Index(fields=["assigned_helper", "status"], name="job_helper_status"),
             # Helpers' nearby feed: open jobs in a lat range (exact point, as acceptance uses).
             models.Index(

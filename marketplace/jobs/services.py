@@ -171,6 +171,7 @@ def job_post(
         professional_price=q.professional_price,
         professional_list_price=q.professional_list_price,
         professional_install_free=q.professional_install_free,
+        choice=fulfilment,
         created_at=now,
     )
     record_event(

@@ -149,6 +149,22 @@ def job_ledger(request, job_id: int):
     return list(selectors.ledger_for_job(job_id=job_id))
 
 
+class LedgerTotalOut(Schema):
+    currency: str
+    kind: str
+    account: str
+    total: int
+
+
+@operator_router.get("/ledger", response={200: list[LedgerTotalOut], **errors(401, 403, 422)})
+def ledger_totals(request, start: datetime, end: datetime, currency: str | None = None):
+    """Money movements between two moments, totalled per currency, kind and account."""
+    _operator(request)
+    if end <= start:
+        raise ValidationFailed("end must be after start")
+    return selectors.ledger_by_period(start=start, end=end, currency=currency)
+
+
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 

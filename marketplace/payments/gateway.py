@@ -232,7 +232,7 @@ def retrieve_account(account_id: str) -> ConnectAccount:
     return _account(_call(client().v1.accounts.retrieve, account_id))
 
 
-def onboarding_link(*, account_id: str, refresh_url: str, return_url: str) -> str:
+def onboarding_link(*, account_id: str, refresh_url: str, return_url: str, key: str) -> str:
     link = _call(
         client().v1.account_links.create,
         params={
@@ -241,6 +241,7 @@ def onboarding_link(*, account_id: str, refresh_url: str, return_url: str) -> st
             "return_url": return_url,
             "type": "account_onboarding",
         },
+        options=_options(key),
     )
     return link.url
 

@@ -3,6 +3,7 @@ AccountLink to Stripe's hosted onboarding; readiness is mirrored from `account.u
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from marketplace.core.errors import InvalidTransition, NotAllowed
 from marketplace.payments import gateway
@@ -31,7 +32,13 @@ def onboarding_link(*, helper) -> tuple[str, bool]:
     else:
         account = refresh_account(account)
     base = f"{settings.SITE_URL}/helper/payouts/"
+    # Links are single-use and short-lived: one key per account and minute, so a double click
+    # gets the same link and a later visit a fresh one.
+    minute = int(timezone.now().timestamp() // 60)
     url = gateway.onboarding_link(
-        account_id=account.provider_account_id, refresh_url=base, return_url=f"{base}?done=1"
+        account_id=account.provider_account_id,
+        refresh_url=base,
+        return_url=f"{base}?done=1",
+        key=f"{account.provider_account_id}-link-{minute}",
     )
     return url, account.is_ready
