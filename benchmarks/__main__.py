@@ -46,7 +46,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     parser.add_argument(
-        "--suite", choices=("matching", "supply"), default="matching", help="which benchmark"
+        "--suite",
+        choices=("matching", "supply", "economics"),
+        default="matching",
+        help="which benchmark",
     )
     parser.add_argument("--jobs", type=int, default=None, help="supply suite: dataset size")
     args = parser.parse_args(argv)
@@ -74,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import supply
 
         return supply.main(args)
+    if args.suite == "economics":  # benchmarks/economics.py: its own database and report
+        from benchmarks import economics
+
+        return economics.main(args)
     os.environ["DJANGO_SETTINGS_MODULE"] = "marketplace.settings"
     sys.path.insert(0, str(ROOT))
 

@@ -89,6 +89,7 @@ api.add_router("/jobs", payments_router)
 api.add_router("/helpers", payments_helper_router)
 api.add_router("/operator", payments_operator_router)
 api.add_router("/operator/supply", supply_router)
+api.add_router("/operator/economics", "marketplace.economics.api.router")
 
 # Last: unknown paths under /api/ answer in the API's error format, not with the HTML 404 page.
 fallback_router = Router()

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "marketplace.jobs",
     "marketplace.payments",
     "marketplace.supply",
+    "marketplace.economics",
     "marketplace.web",
 ]
 
@@ -127,6 +128,13 @@ STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # Card authorisations lapse after 7 days; capture or re-authorise this long before that.
 PAYMENT_AUTHORISATION_DAYS = env_int("PAYMENT_AUTHORISATION_DAYS", 7)
 PAYMENT_REAUTHORISE_HOURS_BEFORE = env_int("PAYMENT_REAUTHORISE_HOURS_BEFORE", 24)
+# Estimated processing cost per captured payment, for the operator economics (DESIGN §7): a
+# share of the captured amount in basis points plus a fixed amount in minor units. Card-like by
+# default (2.9 % + 30) so margins are not overstated; 0/0 for a telecom that bills for free.
+PAYMENT_PROCESSING_BPS = env_int("PAYMENT_PROCESSING_BPS", 290)
+PAYMENT_PROCESSING_FIXED = env_int("PAYMENT_PROCESSING_FIXED", 30)
+if not 0 <= PAYMENT_PROCESSING_BPS <= 10_000 or PAYMENT_PROCESSING_FIXED < 0:
+    raise ImproperlyConfigured("PAYMENT_PROCESSING_BPS must be 0–10000, _FIXED 0 or more")
 if PAYMENTS_PROVIDER == "stripe":
     for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PUBLISHABLE_KEY"):
         if not globals()[_name]:

@@ -59,6 +59,17 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["status", "capture_before"], name="payment_status_deadline"),
             models.Index(fields=["provider_ref"], name="payment_provider_ref"),
+            # Economics: a period's captured and refunded money read from the index alone.
+            models.Index(
+                fields=[
+                    "job",
+                    "amount_captured",
+                    "fee_captured",
+                    "amount_refunded",
+                    "fee_refunded",
+                ],
+                name="payment_job_totals",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

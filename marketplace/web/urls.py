@@ -57,6 +57,7 @@ operator_patterns = [
     path("invoices/", views_payments.invoices, name="invoices"),
     path("prices/", include("marketplace.web.urls_pricing")),
     path("supply/", include("marketplace.web.urls_supply")),
+    path("economics/", include("marketplace.web.urls_economics")),
 ]
 
 urlpatterns = [
