@@ -5,10 +5,12 @@
     python -m benchmarks --suite economics --quick    # 50k jobs, a smoke run
 
 Times each dashboard query of ``marketplace.economics.metrics`` — ``metrics``, ``weekly``,
-``monthly``, ``by_area``, ``choice_points`` — on two scopes of one market: the supply
-benchmark's month (what the dashboard opens on) and the whole year of data (the worst case:
-the pilot's whole history). A naive baseline computes the same ``metrics`` figures by looping
-over the rows in Python, in the same run, and the key figures of both must be identical.
+``monthly``, ``by_area``, ``choice_points`` — on three scopes of one market: the supply
+benchmark's month, the 12 weeks up to its end (the dashboard's default period) and the whole
+year of data (the pilot's whole history; half the runs). A naive baseline computes the same
+``metrics`` figures by looping over the rows in Python, in the same run, and the key figures
+of both must be identical (the exit status says so). Each scope gets a PASS/FAIL against the
+1 s target; ``--strict`` exits 1 when any query of any scope misses it.
 
 Data: the supply benchmark's generated year of jobs (``supply_data.generate``) plus what the
 economics read and the supply data leave out, added in the database by INSERT … SELECT (a few
@@ -80,11 +82,13 @@ def main(args) -> int:
     generated = ensure_dataset(jobs, seed=seed, rebuild=args.rebuild)
     note = f"generated in {time.perf_counter() - started:.0f} s" if generated else "cached"
     print(f"dataset: {jobs:,} jobs with payments, ledger and reviews, {note}")
+    analyse_new_indexes()
 
     results = []
-    for label, scope in scopes():
-        timings = {name: time_query(name, scope, runs) for name in QUERIES}
-        naive_timing, identical, mismatches = time_naive(scope, naive_runs)
+    for label, scope, share in scopes():
+        n = max(3, round(runs * share))
+        timings = {name: time_query(name, scope, n) for name in QUERIES}
+        naive_timing, identical, mismatches = time_naive(scope, max(1, round(naive_runs * share)))
         results.append(
             {
                 "scope": label,
@@ -201,6 +205,27 @@ def ensure_dataset(jobs: int, *, seed: int, rebuild: bool = False) -> bool:
     return generated
 
 
+def analyse_new_indexes() -> None:
+    """Planner statistics for indexes that migrations added after the dataset was analysed, as
+    a maintained production database has them (PostgreSQL's autovacuum analyses by itself; on
+    SQLite, without statistics for it, the planner prefers a unique index to a covering one)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT m.tbl_name FROM sqlite_master m WHERE m.type = 'index' "
+            "AND m.name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL) "
+            "AND m.tbl_name IN (SELECT tbl FROM sqlite_stat1)"
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        for table in tables:
+            cursor.execute(f'ANALYZE "{table}"')
+    if tables:
+        print(f"  analysed {', '.join(sorted(tables))} (new indexes)")
+
+
 def _wipe_extras() -> None:
     from django.db import connection, transaction
 
@@ -293,7 +318,9 @@ _EXTRAS = [
 
 
 def scopes():
-    """The supply benchmark's month and the whole year, in its market."""
+    """(label, scope, share of the runs) in the supply benchmark's market: its month; the 12
+    weeks up to the month's end (the dashboard's default period); the whole year (the pilot's
+    whole history, fewer runs)."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
@@ -303,16 +330,24 @@ def scopes():
 
     market = Market.objects.get(code=supply_data.MONTH_MARKET)
     tz = ZoneInfo(market.time_zone)
-    start, end = supply_data.month_window()
-    month = Scope(
-        market=market,
-        start=datetime.combine(start, datetime.min.time(), tzinfo=tz),
-        end=datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz),
-    )
-    year = Scope(market=market, start=supply_data.START, end=supply_data.END)
+    first, last = supply_data.month_window()
+
+    def local(day):
+        return datetime.combine(day, datetime.min.time(), tzinfo=tz)
+
+    end = local(last + timedelta(days=1))
     return [
-        (f"{market.code} {start:%Y-%m}", month),
-        (f"{market.code} whole year", year),
+        (f"{market.code} {first:%Y-%m}", Scope(market=market, start=local(first), end=end), 1.0),
+        (
+            f"{market.code} 12 weeks",
+            Scope(market=market, start=end - timedelta(weeks=12), end=end),
+            1.0,
+        ),
+        (
+            f"{market.code} whole year",
+            Scope(market=market, start=supply_data.START, end=supply_data.END),
+            0.5,
+        ),
     ]
 
 

@@ -46,6 +46,7 @@ from marketplace.jobs.services import (
     job_complete,
     job_confirm,
     job_post,
+    job_release,
     review_create,
 )
 from marketplace.payments.services import payment_refund
@@ -276,6 +277,33 @@ def test_a_cell_narrows_to_the_jobs_in_it(ch, pilot):
     m = metrics(Scope(market=ch, start=START, end=END, cell=(cell.y, cell.x)))
     assert (m.posted, m.active_helpers) == (9, 2)
     assert metrics(Scope(market=ch, start=START, end=END, cell=(cell.y + 3, cell.x))).posted == 0
+
+
+def test_a_request_nobody_could_be_offered_expires_unoffered(pl, alice, router_wifi):
+    job = job_post(
+        customer=alice,
+        category=router_wifi,
+        description="Router for the flat",
+        address="Marszałkowska 1, Warszawa",
+        now=at(3),
+    )
+    assert job.status == "expired"  # no helper in Poland
+    m = metrics(Scope(market=pl, start=START, end=END))
+    assert (m.posted, m.offered, m.accepted, m.expired) == (1, 0, 0, 1)
+
+
+def test_a_released_job_was_offered_but_is_not_accepted(ch, alice, bob, router_wifi):
+    job = job_post(
+        customer=alice,
+        category=router_wifi,
+        description="Please set up my new router",
+        address=ADDRESS,
+        now=at(3),
+    )
+    job = job_accept(job=job, helper=bob, now=at(3, 9, 5))
+    job_release(job=job, helper=bob, reason="Car broke down", now=at(3, 9, 20))
+    m = metrics(Scope(market=ch, start=START, end=END))
+    assert (m.posted, m.offered, m.accepted, m.fill_rate) == (1, 1, 0, 0.0)
 
 
 def test_an_empty_scope_has_no_rates(pl):

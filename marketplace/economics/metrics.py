@@ -277,36 +277,32 @@ def metrics(scope: Scope) -> Metrics:
             "id", filter=Q(status=JobStatus.CANCELLED, cancelled_by="operator")
         ),
         professional_booked=Count("id", filter=Q(fulfilment=Fulfilment.PROFESSIONAL)),
-        helpers_confirmed=Count(
-            "assigned_helper", distinct=True, filter=Q(status=JobStatus.CONFIRMED)
-        ),
-        helpers_first_half=Count(
-            "assigned_helper",
-            distinct=True,
-            filter=Q(status=JobStatus.CONFIRMED, created_at__lt=middle),
-        ),
-        customers=Count("customer", distinct=True),
         price_sum=Sum("price"),
         list_price_sum=Sum("professional_list_price"),
     )
     median, p90 = q.percentiles(jobs, counts["accepted"])
-    # Groups counted with COUNT(*) over a grouped subquery (HAVING): one query each.
-    repeat_customers = (
-        jobs.values("customer_id").annotate(requests=Count("id")).filter(requests__gte=2).count()
+    # Per customer and per helper, then counted: one grouped query each.
+    customers = q.summarise(
+        jobs.values("customer_id").annotate(requests=Count("id")),
+        all="COUNT(*)",
+        repeat=q.sql_count_where("requests", ">= 2"),
     )
-    retained = (
+    helpers_confirmed = q.summarise(
         jobs.filter(status=JobStatus.CONFIRMED)
         .values("assigned_helper_id")
         .annotate(
             first=Count("id", filter=Q(created_at__lt=middle)),
             second=Count("id", filter=Q(created_at__gte=middle)),
-        )
-        .filter(first__gt=0, second__gt=0)
-        .count()
+        ),
+        all="COUNT(*)",
+        first=q.sql_count_where("first", "> 0"),
+        both=q.sql_count_where("first", "> 0", "second", "> 0"),
     )
     reviews = (
         q.scoped(Review.objects.all(), scope, "job__")
-        .filter(direction=ReviewDirection.OF_HELPER)
+        # Reviews open once a job is confirmed, and a confirmed job stays confirmed: only
+        # those jobs are looked up.
+        .filter(direction=ReviewDirection.OF_HELPER, job__status=JobStatus.CONFIRMED)
         .aggregate(
             ratings=Count("id"),
             rating=Avg("rating"),
@@ -315,7 +311,7 @@ def metrics(scope: Scope) -> Metrics:
             detractors=Count("id", filter=Q(nps__lte=6)),
         )
     )
-    money = q.money_row(q.payments(scope).aggregate(**q.money(scope)))
+    money = q.money_row(q.payments(scope).aggregate(**q.money()))
     helpers = q.active_helpers(scope)
 
     confirmed = counts["confirmed"]
@@ -342,7 +338,7 @@ def metrics(scope: Scope) -> Metrics:
         cancellation_rate=q.rate(counts["cancelled"], counts["posted"]),
         active_helpers=helpers,
         demand_supply_ratio=q.rate(counts["helper_requests"], helpers),
-        utilisation=q.rate(counts["helpers_confirmed"], helpers),
+        utilisation=q.rate(helpers_confirmed["all"], helpers),
         jobs_per_active_helper=q.rate(confirmed, helpers),
         gmv=money["gmv"],
         fees=money["fees"],
@@ -356,8 +352,8 @@ def metrics(scope: Scope) -> Metrics:
         break_even_note=note,
         months=months,
         confirmed_per_month=confirmed / months,
-        repeat_rate=q.rate(repeat_customers, counts["customers"]),
-        helper_retention=q.rate(retained, counts["helpers_first_half"]),
+        repeat_rate=q.rate(customers["repeat"], customers["all"]),
+        helper_retention=q.rate(helpers_confirmed["both"], helpers_confirmed["first"]),
         nps=(100.0 * (reviews["promoters"] - reviews["detractors"]) / answers if answers else None),
         nps_answers=answers,
         csat=float(reviews["rating"]) if reviews["ratings"] else None,
@@ -366,10 +362,10 @@ def metrics(scope: Scope) -> Metrics:
         helper_requests=counts["helper_requests"],
         accepted_within=counts["accepted_within"],
         cancelled=counts["cancelled"],
-        helpers_with_confirmed_jobs=counts["helpers_confirmed"],
+        helpers_with_confirmed_jobs=helpers_confirmed["all"],
         captured_payments=money["captured"],
-        customers=counts["customers"],
-        repeat_customers=repeat_customers,
+        customers=customers["all"],
+        repeat_customers=customers["repeat"],
         csat_answers=reviews["ratings"],
     )
 
@@ -424,7 +420,7 @@ def monthly(scope: Scope) -> list[MonthRow]:
         for r in q.payments(scope)
         .annotate(bucket=q.bucket(starts, scope.tz, "job__created_at"))
         .values("bucket")
-        .annotate(**q.money(scope))
+        .annotate(**q.money())
         .order_by()
     }
     fixed = scope.market.fixed_cost_per_month

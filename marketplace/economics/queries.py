@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, Count, DateField, F, Max, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.db.models.lookups import LessThanOrEqual
@@ -111,7 +112,7 @@ def payments(scope: Scope) -> QuerySet:
     return scoped(Payment.objects.all(), scope, "job__").filter(job__accepted_at__isnull=False)
 
 
-def money(scope: Scope) -> dict:
+def money() -> dict:
     """Money sums over the scope's payments, as aggregate() keyword arguments.
 
     Read from the payment's running totals (``amount_captured``, ``fee_captured``,
@@ -164,6 +165,28 @@ def percentiles(jobs: QuerySet, n: int) -> tuple[int | None, int | None]:
     )
     seconds = {rank: max(0, round(wait)) for rank, wait in ranked}
     return div_half_up(sum(seconds[r] for r in middle), len(middle)), seconds[p90]
+
+
+def summarise(qs: QuerySet, **columns: str) -> dict[str, int]:
+    """One row of aggregates over the rows of a grouped queryset (per customer, per helper):
+    Django cannot aggregate over aggregates, so the grouped query becomes a subquery here.
+    `columns` are SQL over the subquery's column names (see `sql_count_where`)."""
+    sql, params = qs.order_by().query.sql_with_params()
+    select = ", ".join(
+        f"{expr} AS {connection.ops.quote_name(name)}" for name, expr in columns.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {select} FROM ({sql}) grouped", params)
+        row = cursor.fetchone()
+    return {name: value or 0 for name, value in zip(columns, row, strict=True)}
+
+
+def sql_count_where(*conditions: str) -> str:
+    """COUNT of the grouped rows where every (column, comparison) pair holds, e.g.
+    ``sql_count_where("first", "> 0", "second", "> 0")`` (portable: no boolean sums)."""
+    pairs = zip(conditions[::2], conditions[1::2], strict=True)
+    where = " AND ".join(f"{connection.ops.quote_name(c)} {op}" for c, op in pairs)
+    return f"COUNT(CASE WHEN {where} THEN 1 END)"
 
 
 def active_helpers(scope: Scope) -> int:
