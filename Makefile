@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.14 \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
 	>/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: help venv run serve worker migrate demo test lint format bench clean
+.PHONY: help venv run serve worker migrate demo test lint format bench load clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test: lint ## Lint, then run the whole test suite
 
 bench: venv ## Benchmarks: medians and ratios against naive baselines
 	$(PY) -m benchmarks
+
+load: venv ## HTTP load test: gunicorn + Locust, LOAD_SECONDS (default 60), own database
+	$(PY) -m benchmarks.load
 
 clean: ## Remove the venv and local database
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache

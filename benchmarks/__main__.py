@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     parser.add_argument(
         "--suite",
-        choices=("matching", "supply", "economics"),
+        choices=("matching", "supply", "economics", "load"),
         default="matching",
         help="which benchmark",
     )
@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import supply
 
         return supply.main(args)
+    if args.suite == "load":  # benchmarks/load.py: gunicorn + Locust, settings from LOAD_* env
+        from benchmarks import load
+
+        return load.main(
+            argv=[*(["--strict"] if args.strict else []), *(["--rebuild"] if args.rebuild else [])]
+        )
     if args.suite == "economics":  # benchmarks/economics.py: its own database and report
         from benchmarks import economics
 

@@ -16,6 +16,8 @@ from marketplace.payments.api import operator_router as payments_operator_router
 from marketplace.payments.api import router as payments_router
 from marketplace.pricing.api import operator_router as pricing_operator_router
 from marketplace.pricing.api import router as pricing_router
+from marketplace.security import audit
+from marketplace.security.ratelimit import RateLimited, document_rate_limits
 from marketplace.supply.api import router as supply_router
 
 api = NinjaAPI(
@@ -33,7 +35,16 @@ api = NinjaAPI(
 
 
 def _error(request, status: int, detail: str, code: str):
+    if status in (401, 403):
+        audit.authz_denied(request, reason=code, status=status)
     return api.create_response(request, {"detail": detail, "code": code}, status=status)
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request, exc: RateLimited):
+    response = _error(request, 429, exc.message, exc.code)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(DomainError)
@@ -90,6 +101,15 @@ api.add_router("/helpers", payments_helper_router)
 api.add_router("/operator", payments_operator_router)
 api.add_router("/operator/supply", supply_router)
 api.add_router("/operator/economics", "marketplace.economics.api.router")
+api.add_router("/jobs", "marketplace.messaging.api.router")
+api.add_router("/jobs", "marketplace.photos.api.router")
+api.add_router("/operator", "marketplace.jobs.api.operator_router")
+api.add_router("/notifications", "marketplace.notifications.api.router")
+api.add_router("/operator", "marketplace.core.tasks_api.router")
+api.add_router("/auth", "marketplace.security.api.router")
+api.add_router("/operator", "marketplace.security.api.operator_router")
+api.add_router("/me", "marketplace.privacy.api.router")
+document_rate_limits(api)
 
 # Last: unknown paths under /api/ answer in the API's error format, not with the HTML 404 page.
 fallback_router = Router()

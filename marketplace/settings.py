@@ -18,14 +18,60 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or env_bool("FIELDFRIENDS_TESTING", False)
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-key-change-me" if (DEBUG or TESTING) else "")
-if not SECRET_KEY:
+# Production: DEBUG off outside the test suite. The hardening defaults below follow it.
+PRODUCTION = not DEBUG and not TESTING
+_DEV_SECRET_KEY = "dev-insecure-key-change-me"
+# DJANGO_SECRET_KEY (or SECRET_KEY): only ever from the environment, never a default in production.
+SECRET_KEY = env_str(
+    "DJANGO_SECRET_KEY", env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
+)
+if PRODUCTION and (
+    len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+    or SECRET_KEY == _DEV_SECRET_KEY
+):
     raise ImproperlyConfigured(
-        "SECRET_KEY is required when DEBUG is off (for local development set DEBUG=1; "
-        "`make run` does)"
+        "DJANGO_SECRET_KEY (or SECRET_KEY) must be set to a random value of 50+ characters when "
+        "DEBUG is off, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(50))'` "
+        "(for local development set DEBUG=1; `make run` does)"
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+# --- HTTPS, cookies and browser security headers (README "Production settings") -------------
+# On by default in production (`check --deploy` clean), each overridable from the environment.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script reads it; forms carry the token
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django.middleware.csp): our own origin only, no inline script or
+# style; Stripe's script, frames and API only in card mode (PAYMENTS_PROVIDER=stripe).
+_STRIPE = env_str("PAYMENTS_PROVIDER", "bill_to_account") == "stripe"
+_STRIPE_JS = ["https://js.stripe.com", "https://*.js.stripe.com"] if _STRIPE else []
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", *_STRIPE_JS],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"] + (["https://api.stripe.com"] if _STRIPE else []),
+    "frame-src": [*_STRIPE_JS, "https://hooks.stripe.com"] if _STRIPE else ["'none'"],
+    "form-action": ["'self'"] + (["https://connect.stripe.com"] if _STRIPE else []),
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,18 +89,27 @@ INSTALLED_APPS = [
     "marketplace.payments",
     "marketplace.supply",
     "marketplace.economics",
+    "marketplace.notifications",
+    "marketplace.messaging",
+    "marketplace.photos",
+    "marketplace.security",
+    "marketplace.privacy",
     "marketplace.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "marketplace.accounts.middleware.UserLanguageMiddleware",
+    "marketplace.security.middleware.SecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "marketplace.core.middleware_db.DatabaseUnavailableMiddleware",  # last: DB lost → 503
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -68,8 +123,10 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "marketplace.notifications.context_processors.notifications",
             ],
         },
     },
@@ -95,6 +152,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("pl", "Polski"), ("de", "Deutsch"), ("fr", "Français")]
 TIME_ZONE = "Europe/Warsaw"
 USE_I18N = True
+# Translations (Polish complete; German and French for customer and helper pages): compiled .mo
+# files are committed, so a machine without gettext still serves them. See README "Languages".
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -102,9 +162,19 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Job photos: private files, served only through a permission-checked view (never MEDIA_URL).
+PHOTO_ROOT = Path(env_str("PHOTO_ROOT", str(BASE_DIR / "var" / "photos")))
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 5 * 1024 * 1024)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Fieldfriends <noreply@fieldfriends.example>")
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend): the server and its login.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 
 # --- Geocoding (DESIGN §4) -------------------------------------------------------------------
 # "offline": shipped GeoNames gazetteer (no network); "nominatim": OpenStreetMap Nominatim.
@@ -166,6 +236,37 @@ if not 1 <= SUPPLY_CELL_KM <= 100:
 SUPPLY_REFRESH_MINUTES = env_int("SUPPLY_REFRESH_MINUTES", 10)
 if SUPPLY_REFRESH_MINUTES < 0:
     raise ImproperlyConfigured("SUPPLY_REFRESH_MINUTES must be 0 (every round) or more")
+
+# --- Abuse limits (README "Abuse limits") ------------------------------------------------------
+# "<count>/<window>" with the window in s, m, h or d; "0" turns a limit off. Counted per fixed
+# window in the database (marketplace/security/ratelimit.py), exact across processes.
+RATE_LIMITS = {
+    "login_ip": env_str("RATE_LIMIT_LOGIN_IP", "50/15m"),
+    "login_email": env_str("RATE_LIMIT_LOGIN_EMAIL", "10/15m"),
+    "signup_ip": env_str("RATE_LIMIT_SIGNUP_IP", "20/1h"),
+    "token_create": env_str("RATE_LIMIT_TOKEN_CREATE", "20/1h"),
+    "job_post": env_str("RATE_LIMIT_JOB_POST", "20/1h"),
+    "job_accept": env_str("RATE_LIMIT_JOB_ACCEPT", "60/1h"),
+}
+# Reverse proxies (IPs or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For we believe; the
+# client is the first address in it, from the right, that is not one of them. Empty: REMOTE_ADDR.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
+# --- Data protection (README "Data protection") ----------------------------------------------
+# Days after a job closes before its exact address and phone are blanked (the approximate point
+# stays), its messages and photos are deleted; days before a notification is deleted. 0 = keep.
+RETENTION_DAYS_JOB_ADDRESS = env_int("RETENTION_DAYS_JOB_ADDRESS", 90)
+RETENTION_DAYS_MESSAGES = env_int("RETENTION_DAYS_MESSAGES", 180)
+RETENTION_DAYS_PHOTOS = env_int("RETENTION_DAYS_PHOTOS", 180)
+RETENTION_DAYS_NOTIFICATIONS = env_int("RETENTION_DAYS_NOTIFICATIONS", 365)
+for _name in (
+    "RETENTION_DAYS_JOB_ADDRESS",
+    "RETENTION_DAYS_MESSAGES",
+    "RETENTION_DAYS_PHOTOS",
+    "RETENTION_DAYS_NOTIFICATIONS",
+):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 (keep) or a number of days")
 
 LOGGING = {
     "version": 1,

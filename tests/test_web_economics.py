@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from marketplace.economics.metrics import MonthRow, Scope, metrics
+from marketplace.economics.verdict import diagnoses, verdict
 from marketplace.jobs.services import (
     job_accept,
     job_check_in,
@@ -24,7 +25,6 @@ from marketplace.jobs.services import (
 from marketplace.pricing.services import market_update
 from marketplace.supply.selectors import market_today
 from marketplace.web.forms_economics import Period
-from marketplace.web.views_economics import diagnoses, verdict
 from tests.factories import ZURICH, helper_profile
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,9 @@ from marketplace.jobs.services import job_accept, job_check_in, job_complete, jo
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.supply.models import SupplyDemandStat
 
-pytestmark = pytest.mark.django_db
+# transaction=True: db_worker closes old connections between tasks, which must not happen inside
+# a test-wide transaction (PostgreSQL reports "the connection is closed").
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ZURICH = "Bahnhofstrasse 1, 8001 Zürich"
 

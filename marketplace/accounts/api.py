@@ -6,6 +6,7 @@ from marketplace.accounts.models import ApiToken, Role
 from marketplace.accounts.services import api_token_create, api_token_revoke, user_sign_up
 from marketplace.core.errors import NotAllowed
 from marketplace.core.schemas import errors
+from marketplace.security.ratelimit import payload_email, rate_limit
 
 router = Router(tags=["accounts"])
 
@@ -59,6 +60,7 @@ def _user_out(user) -> dict:
 
 
 @router.post("/signup", auth=None, response={201: UserOut, **errors(400, 403, 422)})
+@rate_limit("signup_ip")
 def sign_up(request, payload: SignUpIn):
     user = user_sign_up(
         email=payload.email,
@@ -71,6 +73,9 @@ def sign_up(request, payload: SignUpIn):
 
 
 @router.post("/tokens", auth=None, response={201: TokenCreatedOut, **errors(400, 401, 422)})
+@rate_limit("login_ip")
+@rate_limit("login_email", key=payload_email)
+@rate_limit("token_create", key=payload_email)
 def token_create(request, payload: TokenIn):
     """Exchange e-mail and password for a personal API token (for the mobile app)."""
     user = authenticate(request, email=payload.email.lower(), password=payload.password)

@@ -1,14 +1,34 @@
 import hashlib
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    HELPER = "helper", "Helper"
-    OPERATOR = "operator", "Operator"
+    CUSTOMER = "customer", _("Customer")
+    HELPER = "helper", _("Helper")
+    OPERATOR = "operator", _("Operator")
+
+
+# Market code -> the language a new user of that market gets when they have not chosen one.
+MARKET_DEFAULT_LANGUAGES = {"pl": "pl", "ch": "de"}
+
+
+def language_for_market(market) -> str:
+    """The default UI language for someone in `market` (a Market or its code): its own
+    `language` when that is one we ship, else pl → Polish, ch → German, else ""."""
+    if market is None:
+        return ""
+    supported = {code for code, _name in settings.LANGUAGES}
+    own = getattr(market, "language", "") or ""
+    if own[:2] in supported and own[:2] != "en":
+        return own[:2]
+    code = getattr(market, "code", market)
+    return MARKET_DEFAULT_LANGUAGES.get(str(code).lower(), "")
 
 
 class UserManager(BaseUserManager):
@@ -41,9 +61,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+    # The UI and e-mail language the person chose ("" = not chosen: the browser's
+    # Accept-Language decides on the web, English in e-mails). Set at signup from the choice or
+    # the market; activated on login and on every request of a logged-in user.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Bumped to end every session of this user on every device (log out everywhere, suspension):
+    # it is part of get_session_auth_hash(), so all older sessions stop matching.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -72,6 +101,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_operator(self) -> bool:
         return self.role == Role.OPERATOR or self.is_staff
+
+    def _get_session_auth_hash(self, secret=None):
+        """Django's HMAC of the password hash, with `session_generation` mixed in once it is
+        above 0 (so sessions made before the field existed stay valid until the first bump).
+        Django compares it on every request and ends sessions that no longer match."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        value = f"{self.password}|generation={self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 def hash_token(raw: str) -> str:

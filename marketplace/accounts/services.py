@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -14,10 +15,19 @@ TOKEN_PREFIX = "ff_"
 
 @transaction.atomic
 def user_sign_up(
-    *, email: str, password: str, full_name: str = "", phone: str = "", role: str = Role.CUSTOMER
+    *,
+    email: str,
+    password: str,
+    full_name: str = "",
+    phone: str = "",
+    role: str = Role.CUSTOMER,
+    language: str = "",
 ) -> User:
+    """`language` is the person's UI/e-mail language ("" = none chosen: the browser decides)."""
     if role not in (Role.CUSTOMER, Role.HELPER):
         raise NotAllowed("Only customer and helper accounts can sign up")
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(f"language must be one of {', '.join(dict(settings.LANGUAGES))}")
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -25,7 +35,9 @@ def user_sign_up(
         raise ValidationFailed("Enter a valid e-mail address") from None
     if User.objects.filter(email=email).exists():
         raise ValidationFailed("An account with this e-mail already exists", code="email_taken")
-    user = User(email=email, full_name=full_name.strip(), phone=phone.strip(), role=role)
+    user = User(
+        email=email, full_name=full_name.strip(), phone=phone.strip(), role=role, language=language
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:

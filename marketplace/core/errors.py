@@ -1,5 +1,7 @@
 """Domain errors. Services raise these; the API and the views map them to HTTP in one place."""
 
+from django.utils.translation import gettext
+
 
 class DomainError(Exception):
     status_code = 400
@@ -10,6 +12,16 @@ class DomainError(Exception):
         self.message = message
         if code:
             self.code = code
+
+    @property
+    def message(self) -> str:
+        """The message in the active language (the code stays stable for API clients). The
+        English text is the msgid; constant messages are collected in core/error_messages.py."""
+        return gettext(self._message) if self._message else self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._message = str(value)
 
     def with_status(self, status_code: int) -> "DomainError":
         self.status_code = status_code

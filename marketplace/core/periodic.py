@@ -3,6 +3,8 @@ them each round, the database-backed workers run them. Each app owns its tasks."
 
 from marketplace.jobs.tasks import auto_confirm_completed_jobs, expire_due_offers
 from marketplace.payments.tasks import reconcile_payments
+from marketplace.privacy.tasks import apply_retention
+from marketplace.security.tasks import purge_rate_limits
 from marketplace.supply.tasks import refresh_supply_stats
 
 PERIODIC_TASKS = (
@@ -10,4 +12,6 @@ PERIODIC_TASKS = (
     auto_confirm_completed_jobs,
     reconcile_payments,
     refresh_supply_stats,
+    purge_rate_limits,
+    apply_retention,
 )

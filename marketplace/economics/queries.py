@@ -14,6 +14,7 @@ from django.db.models import Case, Count, DateField, F, Max, Q, QuerySet, Sum, V
 from django.db.models.functions import RowNumber
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs.models import Fulfilment, JobStatus
@@ -47,17 +48,21 @@ def break_even(*, fixed_cost: int, contribution: int, jobs: int) -> tuple[int | 
     """Jobs a month that cover `fixed_cost`, given a total contribution (net revenue − processing)
     earned over `jobs` confirmed jobs: ⌈fixed × jobs ÷ contribution⌉, or None and why."""
     if jobs <= 0:
-        return None, "No break-even yet: no confirmed jobs, so the margin per job is unknown"
+        return None, gettext(
+            "No break-even yet: no confirmed jobs, so the margin per job is unknown"
+        )
     if contribution <= 0:
         margin = div_half_up(contribution, jobs)
-        return None, (
-            f"No break-even: the margin per job is ≤ 0 ({margin}), so every job adds to the "
+        return None, gettext(
+            "No break-even: the margin per job is ≤ 0 (%(margin)s), so every job adds to the "
             "loss whatever the volume"
-        )
+        ) % {"margin": margin}
     needed = -(-fixed_cost * jobs // contribution)
     if needed == 0:
-        return 0, "No fixed cost to cover: every job adds to the profit"
-    return needed, f"Needs {needed} job{'s' if needed != 1 else ''} a month"
+        return 0, gettext("No fixed cost to cover: every job adds to the profit")
+    return needed, ngettext(
+        "Needs %(count)s job a month", "Needs %(count)s jobs a month", needed
+    ) % {"count": needed}
 
 
 def cell_keys(grid, prefix: str = "") -> dict:

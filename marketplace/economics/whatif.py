@@ -42,11 +42,13 @@ break-even = ⌈fixed cost ÷ margin⌉ (None when margin ≤ 0, said in the not
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.economics.metrics import ChoicePoint, Scope, break_even, choice_points, metrics
@@ -55,6 +57,10 @@ from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
 from marketplace.pricing.services import professional_list_price, share_half_up
 
 MIN_OBSERVATIONS = 30
+# Why a prior stands in for a fit; ``ChoiceModel.source`` keeps the English (it is data, e.g. in
+# the API), ``source_reason`` words it in the active language.
+NOT_CONVERGED = gettext_noop("the fit did not converge: the data do not pin it down")
+_FEWER = re.compile(r"^fewer than (\d+) observations$")
 PRIOR_A, PRIOR_B, PRIOR_C_FREE = 1.5, -2.5, -2.0
 MAX_ITERATIONS = 100
 TOLERANCE = 1e-9
@@ -232,6 +238,25 @@ def _prior(rows, n: int, points: int, why: str) -> ChoiceModel:
     )
 
 
+def source_reason(source: str) -> str:
+    """Why a prior is used (from ``ChoiceModel.source``), in the active language."""
+    why = source.removeprefix("prior ").strip("()")
+    fewer = _FEWER.match(why)
+    if fewer:
+        count = int(fewer.group(1))
+        return ngettext(
+            "fewer than %(count)s observation", "fewer than %(count)s observations", count
+        ) % {"count": count}
+    return gettext(why) if why == NOT_CONVERGED else why
+
+
+def source_text(source: str) -> str:
+    """``ChoiceModel.source`` in words: "fitted", or "prior (why)", in the active language."""
+    if source == "fitted":
+        return gettext("fitted")
+    return gettext("prior (%(why)s)") % {"why": source_reason(source)}
+
+
 def fit_points(
     points: list[ChoicePoint], *, min_observations: int = MIN_OBSERVATIONS
 ) -> ChoiceModel:
@@ -249,7 +274,7 @@ def fit_points(
     params = {"a": PRIOR_A, "b": PRIOR_B, "c_free": PRIOR_C_FREE}
     params, iterations, converged = _newton(rows, free, params)
     if not converged:
-        return _prior(rows, n, len(rows), "the fit did not converge: the data do not pin it down")
+        return _prior(rows, n, len(rows), NOT_CONVERGED)
     ll = _log_likelihood(rows, params["a"], params["b"], params["c_free"])
     null = _null_log_likelihood(rows)
     return ChoiceModel(
@@ -288,7 +313,10 @@ def current_whatif(
     if category is not None:
         entry = PriceBookEntry.objects.filter(market=market, category=category).first()
         if entry is None:
-            raise ValidationFailed(f"{category.name} is not offered in {market.name}")
+            raise ValidationFailed(
+                gettext("%(service)s is not offered in %(market)s")
+                % {"service": category.name, "market": market.name}
+            )
         return WhatIf(
             helper_fee=entry.helper_fee,
             professional_price=professional_list_price(entry),
@@ -313,7 +341,7 @@ def current_whatif(
         )
     entries = list(PriceBookEntry.objects.filter(market=market))
     if not entries:
-        raise ValidationFailed(f"{market.name} has no prices yet")
+        raise ValidationFailed(gettext("%(market)s has no prices yet") % {"market": market.name})
     n = len(entries)
     return WhatIf(
         helper_fee=share_half_up(sum(e.helper_fee for e in entries), 1, n),
@@ -362,7 +390,10 @@ def project(
     margin = fee - refunds - processing
     needed, note = break_even(fixed_cost=whatif.fixed_cost_per_month, contribution=margin, jobs=1)
     if needed is not None:
-        note = f"{note}; the projection gives {jobs:.1f}"
+        note = gettext("%(note)s; the projection gives %(jobs)s") % {
+            "note": note,
+            "jobs": f"{jobs:.1f}",
+        }
     return Projection(
         requests_per_month=requests,
         helper_share=share,

@@ -5,7 +5,7 @@ from marketplace.core.errors import NotAllowed, NotFound
 from marketplace.core.schemas import errors
 from marketplace.helpers import services
 from marketplace.helpers.models import HelperProfile, HelperStatus
-from marketplace.helpers.selectors import helper_profile_for
+from marketplace.helpers.selectors import helper_profile_for, helper_public_profile
 from marketplace.jobs.selectors import nearby_open_jobs, offers_for_helper
 from marketplace.pricing.models import Market, ServiceCategory
 
@@ -287,6 +287,49 @@ def public_profile(request, helper_id: int):
         HelperProfile.objects.select_related("user"), pk=helper_id, status=HelperStatus.VETTED
     )
     return public_out(profile)
+
+
+class PublicReviewOut(Schema):
+    rating: int
+    comment: str
+    month: str = Field(description="YYYY-MM, in the market's time zone")
+
+
+class PublicProfileOut(Schema):
+    id: int
+    name: str = Field(description="First name and initial only")
+    bio: str
+    skills: list[str] = Field(description="Category names")
+    city: str
+    market: str
+    average_rating: float | None
+    rating_count: int
+    completed_jobs: int = Field(description="Jobs confirmed by customers")
+    member_since: str = Field(description="YYYY-MM")
+    reviews: list[PublicReviewOut] = Field(description="The latest reviews, newest first")
+
+
+@router.get("/{helper_id}/public", response={200: PublicProfileOut, **errors(401, 404, 422)})
+def public_profile_card(request, helper_id: int):
+    """A helper's public profile: customers see vetted helpers, operators any helper, a helper
+    their own profile; 404 otherwise. No full name, contact details or location."""
+    p = helper_public_profile(viewer=request.auth, profile_id=helper_id)
+    return {
+        "id": p.id,
+        "name": p.name,
+        "bio": p.bio,
+        "skills": p.skills,
+        "city": p.city,
+        "market": p.market,
+        "average_rating": p.average_rating,
+        "rating_count": p.rating_count,
+        "completed_jobs": p.completed_jobs,
+        "member_since": p.member_since.strftime("%Y-%m"),
+        "reviews": [
+            {"rating": r.rating, "comment": r.comment, "month": r.month.strftime("%Y-%m")}
+            for r in p.reviews
+        ],
+    }
 
 
 # --- operators ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.pricing.models import Market, ServiceCategory
 
@@ -14,10 +15,10 @@ NO_AVAILABILITY = "0" * HOURS_PER_WEEK
 
 
 class HelperStatus(models.TextChoices):
-    APPLIED = "applied", "Applied, waiting for vetting"
-    VETTED = "vetted", "Vetted"
-    REJECTED = "rejected", "Rejected"
-    SUSPENDED = "suspended", "Suspended"
+    APPLIED = "applied", _("Applied, waiting for vetting")
+    VETTED = "vetted", _("Vetted")
+    REJECTED = "rejected", _("Rejected")
+    SUSPENDED = "suspended", _("Suspended")
 
 
 # Matching's index is on (lat_band, lng): a band is 1/LAT_BANDS_PER_DEGREE degree of latitude
@@ -185,13 +186,13 @@ class HelperSkill(models.Model):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class AvailabilitySlot(models.Model):

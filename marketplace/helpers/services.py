@@ -9,6 +9,7 @@ from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFai
 from marketplace.helpers import geo
 from marketplace.helpers.availability import hours_mask
 from marketplace.helpers.models import AvailabilitySlot, HelperProfile, HelperSkill, HelperStatus
+from marketplace.notifications import messages as notify
 from marketplace.pricing.models import Market, ServiceCategory
 
 MAX_RADIUS_KM = 100
@@ -199,6 +200,7 @@ def helper_vet(*, profile: HelperProfile, actor: User, id_checked: bool = True) 
         vetted_at=now, vetted_by=actor, id_checked_at=profile.id_checked_at or now
     )
     profile.refresh_from_db()
+    notify.vetting_result(profile=profile)
     return profile
 
 
@@ -207,28 +209,36 @@ def helper_reject(*, profile: HelperProfile, actor: User, reason: str) -> Helper
     _require_operator(actor)
     if not (reason or "").strip():
         raise ValidationFailed("Give a reason")
-    return _change_status(
+    profile = _change_status(
         profile=profile,
         actor=actor,
         to=HelperStatus.REJECTED,
         allowed_from=(HelperStatus.APPLIED,),
         reason=reason,
     )
+    notify.vetting_result(profile=profile)
+    return profile
 
 
 @transaction.atomic
 def helper_suspend(*, profile: HelperProfile, actor: User, reason: str) -> HelperProfile:
-    """Suspended helpers get no offers and cannot accept; jobs they hold stay theirs."""
+    """Suspended helpers get no offers and cannot accept; jobs they hold stay theirs. Every
+    session of theirs ends and their API tokens are revoked (they may log in again to read why)."""
+    from marketplace.security.sessions import user_end_all_sessions
+
     _require_operator(actor)
     if not (reason or "").strip():
         raise ValidationFailed("Give a reason")
-    return _change_status(
-        profile=profile,
-        actor=actor,
-        to=HelperStatus.SUSPENDED,
-        allowed_from=(HelperStatus.VETTED, HelperStatus.APPLIED),
-        reason=reason,
-    )
+    with transaction.atomic():
+        profile = _change_status(
+            profile=profile,
+            actor=actor,
+            to=HelperStatus.SUSPENDED,
+            allowed_from=(HelperStatus.VETTED, HelperStatus.APPLIED),
+            reason=reason,
+        )
+        user_end_all_sessions(user=profile.user)
+    return profile
 
 
 def helper_record_rating(*, helper_user_id: int, rating: int) -> None:

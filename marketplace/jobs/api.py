@@ -4,10 +4,19 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from marketplace.core.errors import NotAllowed
-from marketplace.core.schemas import errors
-from marketplace.jobs import selectors, services
-from marketplace.jobs.models import Fulfilment, JobOffer, JobRequest, JobStatus, OfferStatus
+from marketplace.core.schemas import MAX_OFFSET, as_utc, errors
+from marketplace.jobs import disputes, selectors, services
+from marketplace.jobs.models import (
+    Dispute,
+    DisputeOutcome,
+    Fulfilment,
+    JobOffer,
+    JobRequest,
+    JobStatus,
+    OfferStatus,
+)
 from marketplace.pricing.models import ServiceCategory
+from marketplace.security.ratelimit import rate_limit
 
 router = Router(tags=["jobs"])
 
@@ -189,6 +198,7 @@ def _job(request, job_id: int) -> JobRequest:
 
 
 @router.post("", response={201: JobOut, **BODY_ACTION_ERRORS})
+@rate_limit("job_post", key="user")
 def post_job(request, payload: JobIn):
     """Post a request. The quote (helper vs professional price) is fixed at this moment."""
     category = get_object_or_404(ServiceCategory, slug=payload.category, is_active=True)
@@ -199,8 +209,8 @@ def post_job(request, payload: JobIn):
         address=payload.address,
         lat=payload.lat,
         lng=payload.lng,
-        window_start=payload.window_start,
-        window_end=payload.window_end,
+        window_start=as_utc(payload.window_start),
+        window_end=as_utc(payload.window_end),
         contact_phone=payload.contact_phone,
         fulfilment=payload.fulfilment,
     )
@@ -221,7 +231,7 @@ def list_jobs(request, status: JobStatus | None = None, limit: int = 50, offset:
     user = request.auth
     qs = selectors.jobs_listed_for(user=user, status=status)
     limit = max(1, min(limit, 200))
-    offset = max(0, offset)
+    offset = max(0, min(offset, MAX_OFFSET))
     return [job_out(j, user) for j in qs[offset : offset + limit]]
 
 
@@ -251,6 +261,7 @@ def job_events(request, job_id: int):
 
 
 @router.post("/{job_id}/accept", response={200: JobOut, **ACTION_ERRORS})
+@rate_limit("job_accept", key="user")
 def accept(request, job_id: int):
     """First valid acceptance wins; later ones get 409."""
     job = services.job_accept(job=_job(request, job_id), helper=request.auth)
@@ -259,9 +270,16 @@ def accept(request, job_id: int):
 
 @router.post("/{job_id}/decline", response={204: None, **ACTION_ERRORS})
 def decline(request, job_id: int):
-    offer = get_object_or_404(JobOffer, job_id=job_id, helper=request.auth)
+    offer = get_object_or_404(JobOffer, job__pk=job_id, helper=request.auth)
     services.offer_decline(offer=offer, helper=request.auth)
     return Status(204, None)
+
+
+@router.post("/{job_id}/on-the-way", response={200: JobOut, **ACTION_ERRORS})
+def on_the_way(request, job_id: int):
+    """The assigned helper tells the customer they set off (no status change; idempotent)."""
+    job = services.job_on_the_way(job=_job(request, job_id), helper=request.auth)
+    return job_out(job, request.auth)
 
 
 @router.post("/{job_id}/check-in", response={200: JobOut, **ACTION_ERRORS})
@@ -331,3 +349,74 @@ def review(request, job_id: int, payload: ReviewIn):
             "comment": review.comment,
         },
     )
+
+
+# --- Disputes (marketplace/jobs/disputes.py) ---------------------------------------------------
+
+operator_router = Router(tags=["operator"])
+
+
+class DisputeIn(Schema):
+    reason: str = Field(description="What went wrong (required, at most 2000 characters)")
+
+
+class DisputeResolveIn(Schema):
+    outcome: DisputeOutcome = Field(
+        description="'confirm' (the helper is paid as usual) or 'refund' (the customer gets "
+        "money back; the job is cancelled by the operator)"
+    )
+    note: str = Field(description="Why: kept in the job's audit trail")
+    refund_amount: int | None = Field(
+        None, description="Refund only: minor units; default everything the customer paid"
+    )
+
+
+class DisputeOut(Schema):
+    job_id: int
+    job_status: str
+    reason: str
+    opened_at: datetime
+    outcome: str | None
+    resolution_note: str
+    refund_amount: int
+    resolved_at: datetime | None
+
+
+def dispute_out(dispute: Dispute) -> dict:
+    return {
+        "job_id": dispute.job_id,
+        "job_status": JobRequest.objects.values_list("status", flat=True).get(pk=dispute.job_id),
+        "reason": dispute.reason,
+        "opened_at": dispute.opened_at,
+        "outcome": dispute.outcome or None,
+        "resolution_note": dispute.resolution_note,
+        "refund_amount": dispute.refund_amount,
+        "resolved_at": dispute.resolved_at,
+    }
+
+
+@router.post("/{job_id}/dispute", response={201: DisputeOut, **BODY_ACTION_ERRORS})
+def open_dispute(request, job_id: int, payload: DisputeIn):
+    """The customer reports a problem with completed work (before confirming it). The job is
+    disputed: no automatic confirmation, no payment until an operator decides."""
+    dispute = disputes.dispute_open(
+        job=_job(request, job_id), customer=request.auth, reason=payload.reason
+    )
+    return Status(201, dispute_out(dispute))
+
+
+@operator_router.post(
+    "/jobs/{job_id}/resolve-dispute", response={200: DisputeOut, **BODY_ACTION_ERRORS}
+)
+def resolve_dispute(request, job_id: int, payload: DisputeResolveIn):
+    """Operators: confirm the job for the helper, or refund the customer (full or partial)."""
+    if not request.auth.is_operator:
+        raise NotAllowed("Operators only")
+    dispute = disputes.dispute_resolve(
+        job=_job(request, job_id),
+        operator=request.auth,
+        outcome=payload.outcome,
+        note=payload.note,
+        refund_amount=payload.refund_amount,
+    )
+    return dispute_out(dispute)

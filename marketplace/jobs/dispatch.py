@@ -13,6 +13,7 @@ from marketplace.helpers.availability import window_hours
 from marketplace.helpers.selectors import helpers_near
 from marketplace.jobs.models import OFFERABLE, JobOffer, JobRequest, JobStatus, OfferStatus
 from marketplace.jobs.transitions import record_event, transition
+from marketplace.notifications import messages as notify
 
 
 def withdraw_pending_offers(*, job: JobRequest, now: datetime) -> int:
@@ -34,6 +35,7 @@ def job_expire(*, job: JobRequest, now: datetime | None = None) -> JobRequest:
         closed_at=now,
     )
     withdraw_pending_offers(job=job, now=now)
+    notify.job_expired(job=job)
     return job
 
 
@@ -120,6 +122,7 @@ def job_dispatch(
                         "helpers": [c.user_id for c in candidates],
                     },
                 )
+            notify.new_offer(offers=sent)
             return sent
         step += 1
     JobRequest.objects.filter(pk=job.pk).update(dispatch_step=len(steps) - 1)

@@ -3,21 +3,22 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.pricing.models import Market, ServiceCategory
 
 
 class JobStatus(models.TextChoices):
-    OPEN = "open", "Looking for a helper"
-    OFFERED = "offered", "Offered to helpers"
-    ACCEPTED = "accepted", "Helper assigned"
-    IN_PROGRESS = "in_progress", "Helper on site"
-    COMPLETED = "completed", "Done, waiting for your confirmation"
-    CONFIRMED = "confirmed", "Confirmed"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "No helper found"
-    DISPUTED = "disputed", "In dispute"
-    PROFESSIONAL = "professional", "Professional visit booked"
+    OPEN = "open", _("Looking for a helper")
+    OFFERED = "offered", _("Offered to helpers")
+    ACCEPTED = "accepted", _("Helper assigned")
+    IN_PROGRESS = "in_progress", _("Helper on site")
+    COMPLETED = "completed", _("Done, waiting for your confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("No helper found")
+    DISPUTED = "disputed", _("In dispute")
+    PROFESSIONAL = "professional", _("Professional visit booked")
 
 
 OFFERABLE = (JobStatus.OPEN, JobStatus.OFFERED)
@@ -27,8 +28,8 @@ CLOSED = (JobStatus.CONFIRMED, JobStatus.CANCELLED, JobStatus.EXPIRED, JobStatus
 
 
 class Fulfilment(models.TextChoices):
-    HELPER = "helper", "Community helper"
-    PROFESSIONAL = "professional", "Professional technician"
+    HELPER = "helper", _("Community helper")
+    PROFESSIONAL = "professional", _("Professional technician")
 
 
 class JobRequest(models.Model):
@@ -157,11 +158,11 @@ class JobRequest(models.Model):
 
 
 class OfferStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for answer"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Waiting for answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
 
 
 class JobOffer(models.Model):
@@ -229,8 +230,8 @@ class JobEvent(models.Model):
 
 
 class ReviewDirection(models.TextChoices):
-    OF_HELPER = "of_helper", "Customer rates helper"
-    OF_CUSTOMER = "of_customer", "Helper rates customer"
+    OF_HELPER = "of_helper", _("Customer rates helper")
+    OF_CUSTOMER = "of_customer", _("Helper rates customer")
 
 
 class Review(models.Model):
@@ -270,3 +271,45 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}★ job={self.job_id}"
+
+
+class DisputeOutcome(models.TextChoices):
+    CONFIRM = "confirm", "Confirmed for the helper"
+    REFUND = "refund", "Refunded to the customer"
+
+
+class Dispute(models.Model):
+    """A customer's objection to a completed job (the job is DISPUTED until an operator decides).
+
+    One per job: a dispute can be opened only from COMPLETED and the decision closes the job.
+    `refund_amount` is what the customer got back (minor units), 0 when confirmed for the helper.
+    """
+
+    job = models.OneToOneField(JobRequest, on_delete=models.CASCADE, related_name="dispute")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(max_length=2000)
+    opened_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=DisputeOutcome.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution_note = models.TextField(max_length=2000, blank=True)
+    refund_amount = models.PositiveIntegerField(default=0)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["opened_at"], name="dispute_open", condition=Q(resolved_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute job={self.job_id} {self.outcome or 'open'}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

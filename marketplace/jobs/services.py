@@ -30,6 +30,7 @@ from marketplace.jobs.models import (
     ReviewDirection,
 )
 from marketplace.jobs.transitions import record_event, transition
+from marketplace.notifications import messages as notify
 from marketplace.payments.services import payment_book, payment_follow_job, payment_ready
 from marketplace.pricing.models import Market, ServiceCategory
 from marketplace.pricing.services import Quote, quote
@@ -291,6 +292,7 @@ def job_accept(*, job: JobRequest, helper: User, now: datetime | None = None) ->
         JobOffer.objects.filter(pk=offer.pk).update(status=OfferStatus.ACCEPTED, responded_at=now)
     withdraw_pending_offers(job=job, now=now)
     payment_book(job=job, now=now)
+    notify.job_accepted(job=job)
     return job
 
 
@@ -336,6 +338,22 @@ def job_check_in(*, job: JobRequest, helper: User, now: datetime | None = None) 
 
 
 @transaction.atomic
+def job_on_the_way(*, job: JobRequest, helper: User, now: datetime | None = None) -> JobRequest:
+    """The assigned helper tells the customer they set off. No status change: a JobEvent
+    "on_the_way" and a notification, once per acceptance (pressing it again changes nothing)."""
+    _assigned(job, helper)
+    job = JobRequest.objects.select_for_update().get(pk=job.pk)  # one event even if pressed twice
+    if job.status != JobStatus.ACCEPTED or job.assigned_helper_id != helper.pk:
+        raise InvalidTransition("You can say you are on the way only before checking in")
+    if job.events.filter(kind="on_the_way", actor=helper, created_at__gte=job.accepted_at).exists():
+        return job
+    at = (now or timezone.now()).isoformat()
+    record_event(job=job, kind="on_the_way", actor=helper, data={"at": at})
+    notify.helper_on_the_way(job=job)
+    return job
+
+
+@transaction.atomic
 def job_complete(
     *, job: JobRequest, helper: User, note: str = "", now: datetime | None = None
 ) -> JobRequest:
@@ -355,6 +373,7 @@ def job_complete(
     HelperProfile.objects.filter(user=helper, active_jobs__gt=0).update(
         active_jobs=F("active_jobs") - 1, completed_jobs=F("completed_jobs") + 1
     )
+    notify.job_completed(job=job)
     return job
 
 
@@ -372,6 +391,7 @@ def job_confirm(*, job: JobRequest, actor: User | None, now: datetime | None = N
         closed_at=now or timezone.now(),
     )
     _payment_follows(job)
+    notify.review_request(job=job)
     return job
 
 

@@ -9,10 +9,11 @@ from datetime import datetime
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from marketplace.core.errors import NotAllowed, NotFound, ValidationFailed
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import as_utc, errors
 from marketplace.jobs.selectors import job_for_user
 from marketplace.payments import onboarding, selectors, services
 from marketplace.payments.models import Payment
@@ -123,6 +124,48 @@ def payout_onboarding(request):
     return {"url": url, "ready": ready}
 
 
+class EarningsFiguresOut(Schema):
+    currency: str
+    jobs_confirmed: int
+    gross: int = Field(description="What customers were charged for your jobs (minor units)")
+    platform_fees: int
+    earned: int = Field(description="Your share: gross − platform fees")
+    clawed_back: int = Field(description="Your share of refunds")
+    net: int = Field(description="earned − clawed_back")
+    paid_out: int = Field(description="Card payments: transferred to your payout account")
+    pending: int = Field(description="Bill-to-account: paid by the operator")
+
+
+class EarningsMonthOut(EarningsFiguresOut):
+    month: str = Field(description="YYYY-MM in the market's time zone")
+
+
+class EarningsOut(Schema):
+    time_zone: str
+    months: list[EarningsMonthOut] = Field(description="Newest first")
+    totals: list[EarningsFiguresOut] = Field(description="One row per currency")
+
+
+@helper_router.get("/me/earnings", response={200: EarningsOut, **errors(401, 403, 404)})
+def my_earnings(request):
+    """Helpers: earnings per month from the ledger, with totals."""
+    from marketplace.helpers.selectors import helper_profile_for
+
+    user = request.auth
+    if not user.is_helper:
+        raise NotAllowed("Helpers only")
+    profile = helper_profile_for(user)
+    if profile is None:
+        raise NotFound("You have not applied as a helper")
+    time_zone = profile.market.time_zone
+    months = selectors.helper_earnings_by_month(helper=user, time_zone=time_zone)
+    return {
+        "time_zone": time_zone,
+        "months": [{**row, "month": row["month"].strftime("%Y-%m")} for row in months],
+        "totals": selectors.helper_earnings_totals(helper=user),
+    }
+
+
 def _operator(request) -> None:
     if not request.auth.is_operator:
         raise NotAllowed("Operators only")
@@ -132,7 +175,7 @@ def _operator(request) -> None:
 def refund(request, job_id: int, payload: RefundIn):
     """Refund a captured payment fully or partly (disputes). Amount in minor units."""
     _operator(request)
-    payment = get_object_or_404(Payment.objects.select_related("job"), job_id=job_id)
+    payment = get_object_or_404(Payment.objects.select_related("job"), job__pk=job_id)
     payment = services.payment_refund(
         payment=payment, amount=payload.amount, actor=request.auth, reason=payload.reason
     )
@@ -145,7 +188,7 @@ def refund(request, job_id: int, payload: RefundIn):
 def job_ledger(request, job_id: int):
     """Every money movement of one job (two legs each, summing to zero)."""
     _operator(request)
-    get_object_or_404(Payment, job_id=job_id)
+    get_object_or_404(Payment, job__pk=job_id)
     return list(selectors.ledger_for_job(job_id=job_id))
 
 
@@ -160,6 +203,9 @@ class LedgerTotalOut(Schema):
 def ledger_totals(request, start: datetime, end: datetime, currency: str | None = None):
     """Money movements between two moments, totalled per currency, kind and account."""
     _operator(request)
+    start, end = as_utc(start), as_utc(end)
+    if timezone.is_naive(start) or timezone.is_naive(end):
+        raise ValidationFailed("Times need a time zone offset")
     if end <= start:
         raise ValidationFailed("end must be after start")
     return selectors.ledger_by_period(start=start, end=end, currency=currency)

@@ -8,20 +8,21 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Provider(models.TextChoices):
-    BILL_TO_ACCOUNT = "bill_to_account", "Telecom invoice"
-    STRIPE = "stripe", "Card (Stripe)"
+    BILL_TO_ACCOUNT = "bill_to_account", _("Telecom invoice")
+    STRIPE = "stripe", _("Card (Stripe)")
 
 
 class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for payment"
-    REQUIRES_ACTION = "requires_action", "Waiting for the bank's confirmation"
-    AUTHORISED = "authorised", "Authorised"
-    CAPTURED = "captured", "Paid"
-    CANCELLED = "cancelled", "Released"
-    FAILED = "failed", "Declined"
+    PENDING = "pending", _("Waiting for payment")
+    REQUIRES_ACTION = "requires_action", _("Waiting for the bank's confirmation")
+    AUTHORISED = "authorised", _("Authorised")
+    CAPTURED = "captured", _("Paid")
+    CANCELLED = "cancelled", _("Released")
+    FAILED = "failed", _("Declined")
 
 
 class Payment(models.Model):
@@ -93,9 +94,9 @@ class Payment(models.Model):
 
 
 class CallStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed (final)"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed (final)")
 
 
 class ProviderCall(models.Model):
@@ -125,10 +126,10 @@ class ProviderCall(models.Model):
 class Account(models.TextChoices):
     """Ledger accounts. Double entry: every movement debits one and credits another."""
 
-    CUSTOMER = "customer", "Customer"
-    HOLD = "hold", "Authorised, not captured"
-    PLATFORM = "platform", "Platform revenue"
-    HELPER = "helper", "Helper payable"
+    CUSTOMER = "customer", _("Customer")
+    HOLD = "hold", _("Authorised, not captured")
+    PLATFORM = "platform", _("Platform revenue")
+    HELPER = "helper", _("Helper payable")
 
 
 class LedgerEntry(models.Model):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.jobs.models import JobRequest
+from marketplace.notifications import messages as notify
 from marketplace.payments import gateway, ledger, providers
 from marketplace.payments.models import (
     Account,
@@ -371,6 +372,7 @@ def _record_capture(payment: Payment, *, captured: int, fee: int, now) -> None:
     payment.amount_captured = captured
     payment.fee_captured = fee
     payment.captured_at = now
+    notify.payment_captured(payment=payment, captured=captured, fee=fee)
     if payment.provider == providers.Provider.BILL_TO_ACCOUNT and captured:
         job = payment.job
         InvoiceLine.objects.get_or_create(
@@ -477,7 +479,9 @@ def authorisations_expiring(*, now=None) -> int:
     handled = 0
     for payment in due:
         job = payment.job
-        if job.status in ("completed", "confirmed"):
+        # A disputed job is captured too: a refund settles it if the customer wins; letting
+        # the authorisation lapse could leave the helper unpaid if the helper wins.
+        if job.status in ("completed", "confirmed", "disputed"):
             _settle(job=job, capture=job.price, fee=job.platform_fee, now=now)
         else:
             _release_for_reauthorisation(payment, now=now)

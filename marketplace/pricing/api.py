@@ -6,7 +6,7 @@ from ninja import Field, Router, Schema
 from pydantic import field_validator
 
 from marketplace.core.errors import NotAllowed, ValidationFailed
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import MAX_OFFSET, errors
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 from marketplace.pricing.selectors import price_changes
 from marketplace.pricing.services import (
@@ -292,5 +292,5 @@ def operator_price_changes(
         category=_category_by_slug(category) if category else None,
     )
     limit = max(1, min(limit, 200))
-    offset = max(0, offset)
+    offset = max(0, min(offset, MAX_OFFSET))
     return [change_out(c) for c in qs[offset : offset + limit]]

@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext, ngettext
+
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
 from marketplace.pricing.services import professional_list_price, share_half_up
 from marketplace.supply.cells import Cell
@@ -111,21 +113,34 @@ def fee_bounds(entry: PriceBookEntry) -> tuple[int, int, str, str]:
     currency = entry.market.currency
     pro = professional_list_price(entry)
     caps = [
-        (entry.max_helper_fee, f"the maximum of {format_money(entry.max_helper_fee, currency)}"),
-        (pro, f"the professional price of {format_money(pro, currency)}"),
+        (
+            entry.max_helper_fee,
+            gettext("the maximum of %(amount)s")
+            % {"amount": format_money(entry.max_helper_fee, currency)},
+        ),
+        (
+            pro,
+            gettext("the professional price of %(amount)s")
+            % {"amount": format_money(pro, currency)},
+        ),
     ]
     if entry.pro_install_free:
-        caps.append((entry.helper_fee, "the current fee"))
+        caps.append((entry.helper_fee, gettext("the current fee")))
     highest, ceiling = min(caps, key=lambda cap: cap[0])
     lowest = entry.min_helper_fee
-    note = f"never above {ceiling}, nor below {format_money(lowest, currency)}"
+    note = gettext("never above %(ceiling)s, nor below %(lowest)s") % {
+        "ceiling": ceiling,
+        "lowest": format_money(lowest, currency),
+    }
     if entry.pro_install_free:
         note += f" ({_free_install(entry)})"
     return lowest, max(lowest, highest), ceiling, note
 
 
 def _free_install(entry: PriceBookEntry) -> str:
-    return f"professional installation is free in {entry.market.name}"
+    return gettext("professional installation is free in %(market)s") % {
+        "market": entry.market.name
+    }
 
 
 def _duration(seconds: int | None) -> str:
@@ -140,27 +155,38 @@ def _duration(seconds: int | None) -> str:
 
 def _figures_text(f: Figures, window_days: int) -> str:
     if f.ratio is None:
-        ratio = "No helpers in range"
+        ratio = gettext("No helpers in range")
     else:
-        ratio = f"Demand/supply {f.ratio:.1f}" if f.ratio >= 0.1 else f"Demand/supply {f.ratio:.2f}"
+        ratio = gettext("Demand/supply %(ratio)s") % {
+            "ratio": f"{f.ratio:.1f}" if f.ratio >= 0.1 else f"{f.ratio:.2f}"
+        }
     fill = f"{round(f.fill_rate * 100)} %" if f.fill_rate is not None else "—"
-    areas = "1 area" if f.areas == 1 else f"{f.areas} areas"
-    return (
-        f"{ratio} and fill rate {fill} over the last {window_days} days in {areas} "
-        f"({f.requests} requests, median wait {_duration(f.median_time_to_accept_s)})"
-    )
+    areas = ngettext("%(count)s area", "%(count)s areas", f.areas) % {"count": f.areas}
+    return gettext(
+        "%(ratio)s and fill rate %(fill)s over the last %(days)s days in %(areas)s "
+        "(%(requests)s requests, median wait %(wait)s)"
+    ) % {
+        "ratio": ratio,
+        "fill": fill,
+        "days": window_days,
+        "areas": areas,
+        "requests": f.requests,
+        "wait": _duration(f.median_time_to_accept_s),
+    }
 
 
 def decide(f: Figures, *, window_days: int = WINDOW_DAYS) -> tuple[str, str]:
     """(direction, situation) from the figures, before any bounds."""
     scale = window_days / WINDOW_DAYS
     if f.requests < MIN_REQUESTS:
-        return KEEP, f"too few requests to judge (at least {MIN_REQUESTS} needed)"
+        return KEEP, gettext("too few requests to judge (at least %(count)s needed)") % {
+            "count": MIN_REQUESTS
+        }
     fill = f.fill_rate or 0.0
     slow = f.median_time_to_accept_s is not None and f.median_time_to_accept_s >= SLOW_ACCEPT_S
     short_of_helpers = f.ratio is None or f.ratio >= RATIO_RAISE_AT * scale or slow
     if fill < FILL_RAISE_BELOW and short_of_helpers:
-        return RAISE, "demand outstrips supply"
+        return RAISE, gettext("demand outstrips supply")
     quick = f.median_time_to_accept_s is None or f.median_time_to_accept_s <= QUICK_ACCEPT_S
     if (
         fill >= FILL_LOWER_AT
@@ -168,8 +194,8 @@ def decide(f: Figures, *, window_days: int = WINDOW_DAYS) -> tuple[str, str]:
         and f.ratio <= RATIO_LOWER_AT * scale
         and quick
     ):
-        return LOWER, "helpers are idle"
-    return KEEP, "supply and demand are in balance"
+        return LOWER, gettext("helpers are idle")
+    return KEEP, gettext("supply and demand are in balance")
 
 
 def suggest(
@@ -180,31 +206,48 @@ def suggest(
     current = entry.helper_fee
     suggested = current
     free = entry.pro_install_free
+    free_said = False  # the reason already says that installation is free
     if direction == RAISE:
         suggested = min(step_fee(current, STEP_PERCENT), highest)
         if suggested > current:
-            why = f"{why}: raise the helper fee {STEP_PERCENT} % to attract helpers"
+            why = gettext("%(why)s: raise the helper fee %(step)s %% to attract helpers") % {
+                "why": why,
+                "step": STEP_PERCENT,
+            }
         elif free:
             direction, suggested = KEEP, current
-            why = f"{why}, but {_free_install(entry)}, so the fee is not raised"
+            why = gettext("%(why)s, but %(free)s, so the fee is not raised") % {
+                "why": why,
+                "free": _free_install(entry),
+            }
+            free_said = True
         else:
             direction, suggested = KEEP, current
-            why = f"{why}, but the fee is at its ceiling, {ceiling}"
+            why = gettext("%(why)s, but the fee is at its ceiling, %(ceiling)s") % {
+                "why": why,
+                "ceiling": ceiling,
+            }
     elif direction == LOWER:
         # Towards the ceiling too, when the current fee is above it (the price book changed).
         suggested = max(min(step_fee(current, -STEP_PERCENT), highest), lowest)
         if suggested < current:
-            why = f"{why}: lower the helper fee {STEP_PERCENT} % to stimulate demand"
+            why = gettext("%(why)s: lower the helper fee %(step)s %% to stimulate demand") % {
+                "why": why,
+                "step": STEP_PERCENT,
+            }
         else:
             direction, suggested = KEEP, current
-            why = f"{why}, but the fee is at its minimum"
-    if free and "installation is free" not in why:
-        why = f"{why}; {_free_install(entry)}, so never raised"
+            why = gettext("%(why)s, but the fee is at its minimum") % {"why": why}
+    if free and not free_said:
+        why = gettext("%(why)s; %(free)s, so never raised") % {
+            "why": why,
+            "free": _free_install(entry),
+        }
     currency = entry.market.currency
     amounts = (
         f"{format_money(current, currency)} → {format_money(suggested, currency)}"
         if suggested != current
-        else f"Stays at {format_money(current, currency)}"
+        else gettext("Stays at %(amount)s") % {"amount": format_money(current, currency)}
     )
     reason = f"{_figures_text(figures, window_days)}. {why[0].upper()}{why[1:]}. {amounts}."
     return FeeSuggestion(

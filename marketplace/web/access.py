@@ -13,11 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 
 from marketplace.core.errors import DomainError, NotFound
 from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors as job_selectors
 from marketplace.jobs.models import JobRequest
+from marketplace.security import audit
 
 # Error codes that belong to the address/location input rather than to the whole form.
 LOCATION_ERROR_CODES = {"geocoding_failed", "no_market"}
@@ -29,7 +31,8 @@ def role_required(check: Callable) -> Callable:
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not check(request.user):
-                raise PermissionDenied("This page is not for your account type")
+                audit.authz_denied(request, reason="wrong_role", status=403)
+                raise PermissionDenied(gettext("This page is not for your account type"))
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -50,7 +53,9 @@ def helper_profile_required(view):
     def wrapped(request, *args, **kwargs):
         profile = helper_profile_for(request.user)
         if profile is None:
-            messages.info(request, "Tell us about yourself first: apply to become a helper.")
+            messages.info(
+                request, gettext("Tell us about yourself first: apply to become a helper.")
+            )
             return redirect("helper:apply")
         return view(request, profile, *args, **kwargs)
 
@@ -61,7 +66,8 @@ def job_or_404(user, job_id: int) -> JobRequest:
     try:
         return job_selectors.job_for_user(user=user, job_id=job_id)
     except NotFound:
-        raise Http404("Job not found") from None
+        audit.authz_denied(user=user, reason="job_not_visible", status=404, job_id=job_id)
+        raise Http404(gettext("Job not found")) from None
 
 
 def attempt(request, action: Callable[[], object], *, success: str = "") -> bool:

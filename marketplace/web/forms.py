@@ -6,9 +6,12 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, language_for_market
 from marketplace.helpers import geo
 from marketplace.helpers.models import Weekday
 from marketplace.pricing.models import Market, ServiceCategory
@@ -45,32 +48,60 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class SignUpForm(Form):
-    email = forms.EmailField(label="E-mail", max_length=254)
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters, not only digits, not a common password.",
+        help_text=_("At least 8 characters, not only digits, not a common password."),
     )
-    full_name = forms.CharField(label="Full name", max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
     phone = forms.CharField(
-        label="Phone",
+        label=_("Phone"),
         max_length=32,
         required=False,
-        help_text="Shared only with the helper who takes your job, while it is open.",
+        help_text=_("Shared only with the helper who takes your job, while it is open."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     role = forms.ChoiceField(
-        label="I want to",
-        choices=[(Role.CUSTOMER, "Get help at home"), (Role.HELPER, "Help people nearby")],
+        label=_("I want to"),
+        choices=[(Role.CUSTOMER, _("Get help at home")), (Role.HELPER, _("Help people nearby"))],
         initial=Role.CUSTOMER,
         widget=forms.RadioSelect,
+    )
+    market = forms.ModelChoiceField(
+        label=_("Country"),
+        queryset=Market.objects.none(),
+        required=False,
+        help_text=_("Sets your language and prices if you do not choose otherwise."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=(),
+        required=False,
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
+        self.fields["market"].queryset = active_markets()
+        self.fields["language"].choices = [
+            ("", _("The language of my country")),
+            *settings.LANGUAGES,
+        ]
+        # A language picked with the switcher (or sent by the browser) is the default choice.
+        current = translation.get_language() or ""
+        if current[:2] != settings.LANGUAGE_CODE and current[:2] in dict(settings.LANGUAGES):
+            self.fields["language"].initial = current[:2]
+
+    def clean(self):
+        data = super().clean()
+        # Not chosen: follow the market (pl → Polish, ch → German); no market: no preference.
+        if not data.get("language"):
+            data["language"] = language_for_market(data.get("market"))
+        data.pop("market", None)
+        return data
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -79,7 +110,7 @@ class EmailLoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "E-mail"
+        self.fields["username"].label = _("E-mail")
         self.fields["username"].widget.attrs.update({"autocomplete": "email", "type": "email"})
 
 
@@ -124,18 +155,18 @@ class JobRequestForm(LocationFieldsMixin, Form):
     right for both markets). Empty start means "as soon as possible", empty end start + 4 h."""
 
     category = forms.ModelChoiceField(
-        label="What do you need help with?", queryset=ServiceCategory.objects.none()
+        label=_("What do you need help with?"), queryset=ServiceCategory.objects.none()
     )
     description = forms.CharField(
-        label="Describe the problem",
+        label=_("Describe the problem"),
         min_length=10,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What device, what happens, what you have tried. Not your address.",
+        help_text=_("What device, what happens, what you have tried. Not your address."),
     )
     address = address_field(
-        label="Address",
-        help_text=(
+        label=_("Address"),
+        help_text=_(
             "Street, postcode and town. Helpers see only the town until one of them takes the "
             "job. If you share your location instead, the address is optional."
         ),
@@ -143,17 +174,17 @@ class JobRequestForm(LocationFieldsMixin, Form):
     lat = coordinate_field(90)
     lng = coordinate_field(180)
     window_start = forms.DateTimeField(
-        label="Earliest time", required=False, widget=DateTimeLocalInput()
+        label=_("Earliest time"), required=False, widget=DateTimeLocalInput()
     )
     window_end = forms.DateTimeField(
-        label="Latest time", required=False, widget=DateTimeLocalInput()
+        label=_("Latest time"), required=False, widget=DateTimeLocalInput()
     )
     contact_phone = forms.CharField(
-        label="Phone for the helper",
+        label=_("Phone for the helper"),
         max_length=32,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-        help_text="Shown only to the helper who takes the job, until it is done.",
+        help_text=_("Shown only to the helper who takes the job, until it is done."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -166,18 +197,20 @@ class JobRequestForm(LocationFieldsMixin, Form):
             self.initial.setdefault("window_start", start)
             self.initial.setdefault("window_end", start + timedelta(hours=4))
         tz_name = timezone.get_current_timezone_name()
-        self.fields["window_start"].help_text = f"Local time ({tz_name})."
+        self.fields["window_start"].help_text = gettext("Local time (%(zone)s).") % {
+            "zone": tz_name
+        }
 
     def clean(self):
         data = super().clean()
         if not (data.get("address") or "").strip() and self._coordinates() is None:
-            self.add_error("address", "Give an address or use your location.")
+            self.add_error("address", gettext("Give an address or use your location."))
         return data
 
 
 class QuoteForm(Form):
-    market = forms.ModelChoiceField(label="Country", queryset=Market.objects.none())
-    category = forms.ModelChoiceField(label="Service", queryset=ServiceCategory.objects.none())
+    market = forms.ModelChoiceField(label=_("Country"), queryset=Market.objects.none())
+    category = forms.ModelChoiceField(label=_("Service"), queryset=ServiceCategory.objects.none())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,18 +219,18 @@ class QuoteForm(Form):
 
 
 class CancelForm(Form):
-    reason = forms.CharField(label="Why do you cancel?", max_length=500)
+    reason = forms.CharField(label=_("Why do you cancel?"), max_length=500)
     # The fee the customer saw; if the policy fee went up meanwhile they are asked again.
     expected_fee = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
 
 
 class ReasonForm(Form):
-    reason = forms.CharField(label="Reason", max_length=300)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 class CompleteForm(Form):
     note = forms.CharField(
-        label="What did you do?",
+        label=_("What did you do?"),
         max_length=4000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -206,17 +239,22 @@ class CompleteForm(Form):
 
 class ReviewForm(Form):
     rating = forms.TypedChoiceField(
-        label="Your rating", choices=REVIEW_RATINGS, coerce=int, widget=forms.RadioSelect
+        label=_("Your rating"), choices=REVIEW_RATINGS, coerce=int, widget=forms.RadioSelect
     )
     comment = forms.CharField(
-        label="Comment", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Comment"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class CustomerReviewForm(ReviewForm):
     nps = forms.TypedChoiceField(
-        label="How likely are you to recommend Fieldfriends to a friend? (0 = not at all, 10 = "
-        "extremely likely)",
+        label=_(
+            "How likely are you to recommend Fieldfriends to a friend? (0 = not at all, 10 = "
+            "extremely likely)"
+        ),
         choices=NPS_SCORES,
         coerce=int,
         empty_value=None,
@@ -243,7 +281,8 @@ class AvailabilityFieldsMixin:
             for part, choices in (("from", self.FROM_CHOICES), ("to", self.TO_CHOICES)):
                 name = f"day{day.value}_{part}"
                 self.fields[name] = forms.TypedChoiceField(
-                    label=f"{day.label} {part}",
+                    label=(gettext("%(day)s from") if part == "from" else gettext("%(day)s to"))
+                    % {"day": WEEKDAYS[day.value]},
                     choices=choices,
                     coerce=int,
                     empty_value=None,
@@ -254,7 +293,8 @@ class AvailabilityFieldsMixin:
 
     def availability_rows(self):
         return [
-            (day.label, self[f"day{day.value}_from"], self[f"day{day.value}_to"]) for day in Weekday
+            (WEEKDAYS[day.value], self[f"day{day.value}_from"], self[f"day{day.value}_to"])
+            for day in Weekday
         ]
 
     def clean_availability(self) -> list[tuple[int, int, int]]:
@@ -265,9 +305,15 @@ class AvailabilityFieldsMixin:
             if start is None and end is None:
                 continue
             if start is None or end is None:
-                self.add_error(f"day{day.value}_from", f"{day.label}: choose both hours or none.")
+                self.add_error(
+                    f"day{day.value}_from",
+                    gettext("%(day)s: choose both hours or none.") % {"day": WEEKDAYS[day.value]},
+                )
             elif start >= end:
-                self.add_error(f"day{day.value}_from", f"{day.label}: 'from' must be before 'to'.")
+                self.add_error(
+                    f"day{day.value}_from",
+                    gettext("%(day)s: 'from' must be before 'to'.") % {"day": WEEKDAYS[day.value]},
+                )
             else:
                 slots.append((day.value, start, end))
         return slots
@@ -293,26 +339,28 @@ def resolve_home(*, address: str, lat, lng, country: str | None) -> geo.Place:
 
 class HelperProfileForm(AvailabilityFieldsMixin, LocationFieldsMixin, Form):
     address = address_field(
-        label="Home address or town",
-        help_text="Used to find jobs near you; never shown to customers. Or share your location.",
+        label=_("Home address or town"),
+        help_text=_(
+            "Used to find jobs near you; never shown to customers. Or share your location."
+        ),
     )
     lat = coordinate_field(90)
     lng = coordinate_field(180)
     service_radius_km = forms.IntegerField(
-        label="How far will you travel? (km)", min_value=1, max_value=100, initial=10
+        label=_("How far will you travel? (km)"), min_value=1, max_value=100, initial=10
     )
     bio = forms.CharField(
-        label="About you",
+        label=_("About you"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="What you are good at. Customers see this.",
+        help_text=_("What you are good at. Customers see this."),
     )
     languages = forms.MultipleChoiceField(
-        label="Languages you speak", choices=(), widget=forms.CheckboxSelectMultiple
+        label=_("Languages you speak"), choices=(), widget=forms.CheckboxSelectMultiple
     )
     skills = forms.ModelMultipleChoiceField(
-        label="What can you help with?",
+        label=_("What can you help with?"),
         queryset=ServiceCategory.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
@@ -340,7 +388,9 @@ class HelperProfileForm(AvailabilityFieldsMixin, LocationFieldsMixin, Form):
             data["place"] = None  # location unchanged
             return data
         if coords is None and not address:
-            self.add_error("address", "Give your home address or town, or use your location.")
+            self.add_error(
+                "address", gettext("Give your home address or town, or use your location.")
+            )
             return data
         market = self._market()
         try:
@@ -354,16 +404,18 @@ class HelperProfileForm(AvailabilityFieldsMixin, LocationFieldsMixin, Form):
             self.add_error("address", exc)
             return data
         if market and place.country != market.country:
-            self.add_error("address", f"That location is not in {market.name}.")
+            self.add_error(
+                "address", gettext("That location is not in %(market)s.") % {"market": market.name}
+            )
             return data
         data["place"] = place
         return data
 
 
 class HelperApplyForm(HelperProfileForm):
-    market = forms.ModelChoiceField(label="Country", queryset=Market.objects.none())
+    market = forms.ModelChoiceField(label=_("Country"), queryset=Market.objects.none())
     accept_code_of_conduct = forms.BooleanField(
-        label="I have read and accept the code of conduct", required=False
+        label=_("I have read and accept the code of conduct"), required=False
     )
 
     field_order = ["market", "address"]
@@ -378,14 +430,14 @@ class HelperApplyForm(HelperProfileForm):
 
 class VetForm(Form):
     id_checked = forms.BooleanField(
-        label="I have checked this person's ID document",
-        error_messages={"required": "Tick “ID checked” after checking the ID document."},
+        label=_("I have checked this person's ID document"),
+        error_messages={"required": _("Tick “ID checked” after checking the ID document.")},
     )
 
 
 class OperatorJobFilterForm(Form):
-    status = forms.ChoiceField(label="Status", required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
 
     def __init__(self, *args, statuses=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "All"), *statuses]
+        self.fields["status"].choices = [("", _("All")), *statuses]

@@ -13,17 +13,19 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.pricing.models import Market
 from marketplace.web.forms import Form, active_categories, active_markets
 from marketplace.web.forms_pricing import MoneyField, TwoDecimalField, minor_to_major
 
 PRESETS = [
-    ("4w", "Last 4 weeks"),
-    ("12w", "Last 12 weeks"),
-    ("6m", "Last 6 months"),
-    ("12m", "Last 12 months"),
-    ("custom", "Custom dates"),
+    ("4w", _("Last 4 weeks")),
+    ("12w", _("Last 12 weeks")),
+    ("6m", _("Last 6 months")),
+    ("12m", _("Last 12 months")),
+    ("custom", _("Custom dates")),
 ]
 DEFAULT_PRESET = "12w"
 DEFAULT_FILL_MINUTES = 60
@@ -65,7 +67,8 @@ def preset_days(preset: str, today: date) -> tuple[date, date]:
 
 
 def _day(d: date) -> str:
-    return f"{d.day} {d:%b %Y}"
+    """3 Mar 2025, the month abbreviated in the active language."""
+    return date_format(d, "j M Y")
 
 
 def duration_label(minutes: int) -> str:
@@ -77,47 +80,47 @@ def duration_label(minutes: int) -> str:
 
 class EconomicsFilterForm(Form):
     market = forms.ModelChoiceField(
-        label="Market",
+        label=_("Market"),
         queryset=active_markets(),
         to_field_name="code",
         empty_label=None,
-        error_messages={"invalid_choice": "Unknown market; pick one from the list."},
+        error_messages={"invalid_choice": _("Unknown market; pick one from the list.")},
     )
     category = forms.ModelChoiceField(
-        label="Service",
+        label=_("Service"),
         queryset=active_categories(),
         to_field_name="slug",
         required=False,
-        empty_label="All services",
-        error_messages={"invalid_choice": "Unknown service; pick one from the list."},
+        empty_label=_("All services"),
+        error_messages={"invalid_choice": _("Unknown service; pick one from the list.")},
     )
     preset = forms.ChoiceField(
-        label="Period",
+        label=_("Period"),
         choices=PRESETS,
         initial=DEFAULT_PRESET,
-        error_messages={"invalid_choice": "Pick a period from the list."},
+        error_messages={"invalid_choice": _("Pick a period from the list.")},
     )
     start = forms.DateField(
-        label="From",
+        label=_("From"),
         required=False,
         widget=DateInput(),
-        error_messages={"invalid": "Enter a date like 2025-03-01."},
+        error_messages={"invalid": _("Enter a date like 2025-03-01.")},
     )
     end = forms.DateField(
-        label="To (included)",
+        label=_("To (included)"),
         required=False,
         widget=DateInput(),
-        error_messages={"invalid": "Enter a date like 2025-03-31."},
+        error_messages={"invalid": _("Enter a date like 2025-03-31.")},
     )
     fill_minutes = forms.IntegerField(
-        label="Fill rate within (min)",
+        label=_("Fill rate within (min)"),
         min_value=1,
         max_value=7 * 24 * 60,
         initial=DEFAULT_FILL_MINUTES,
         error_messages={
-            "invalid": "Enter a whole number of minutes, e.g. 60.",
-            "min_value": "At least 1 minute.",
-            "max_value": "At most a week (10080 minutes).",
+            "invalid": _("Enter a whole number of minutes, e.g. 60."),
+            "min_value": _("At least 1 minute."),
+            "max_value": _("At most a week (10080 minutes)."),
         },
     )
 
@@ -142,17 +145,17 @@ class EconomicsFilterForm(Form):
         if "start" in self.errors or "end" in self.errors:
             return data
         if start is None:
-            self.add_error("start", "Enter the first day, or pick a preset period.")
+            self.add_error("start", _("Enter the first day, or pick a preset period."))
         if end is None:
-            self.add_error("end", "Enter the last day, or pick a preset period.")
+            self.add_error("end", _("Enter the last day, or pick a preset period."))
         if start is None or end is None:
             return data
         if start < EARLIEST:
-            self.add_error("start", f"Pick a day from {EARLIEST:%Y} on.")
+            self.add_error("start", _("Pick a day from %(year)s on.") % {"year": EARLIEST.year})
         elif end < start:
-            self.add_error("end", "The last day is before the first day.")
+            self.add_error("end", _("The last day is before the first day."))
         elif (end - start).days + 1 > MAX_DAYS:
-            self.add_error("end", "Pick at most three years.")
+            self.add_error("end", _("Pick at most three years."))
         return data
 
     def period(self, market: Market, *, now: datetime | None = None) -> Period:
@@ -180,25 +183,25 @@ class WhatIfPickForm(Form):
     the period whose requests and choices the projection is based on."""
 
     market = forms.ModelChoiceField(
-        label="Market",
+        label=_("Market"),
         queryset=active_markets(),
         to_field_name="code",
         empty_label=None,
-        error_messages={"invalid_choice": "Unknown market; pick one from the list."},
+        error_messages={"invalid_choice": _("Unknown market; pick one from the list.")},
     )
     category = forms.ModelChoiceField(
-        label="Service",
+        label=_("Service"),
         queryset=active_categories(),
         to_field_name="slug",
         required=False,
-        empty_label="All services (mean quote)",
-        error_messages={"invalid_choice": "Unknown service; pick one from the list."},
+        empty_label=_("All services (mean quote)"),
+        error_messages={"invalid_choice": _("Unknown service; pick one from the list.")},
     )
     preset = forms.ChoiceField(
-        label="Observed period",
+        label=_("Observed period"),
         choices=PRESETS[:-1],
         initial=DEFAULT_PRESET,
-        error_messages={"invalid_choice": "Pick a period from the list."},
+        error_messages={"invalid_choice": _("Pick a period from the list.")},
     )
 
     @classmethod
@@ -238,25 +241,29 @@ class WhatIfForm(Form):
         super().__init__(*args, **kwargs)
         currency = market.currency
         self.fields["helper_fee"] = MoneyField(
-            label="Helper fee", currency=currency, help_text="What the customer pays a helper."
+            label=_("Helper fee"),
+            currency=currency,
+            help_text=_("What the customer pays a helper."),
         )
         self.fields["commission_percent"] = TwoDecimalField(
-            label="Commission (%)",
+            label=_("Commission (%)"),
             min_value=Decimal(0),
             max_value=Decimal(100),
-            help_text="Platform share of the helper fee, e.g. 20 or 12.5.",
-            error_messages={"max_value": "The commission cannot be more than 100 %%."},
+            help_text=_("Platform share of the helper fee, e.g. 20 or 12.5."),
+            error_messages={"max_value": _("The commission cannot be more than 100 %%.")},
         )
         self.fields["professional_price"] = MoneyField(
-            label="Professional list price",
+            label=_("Professional list price"),
             currency=currency,
-            help_text="A technician's price for the same job, before any free-installation offer.",
+            help_text=_(
+                "A technician's price for the same job, before any free-installation offer."
+            ),
         )
         self.fields["fixed_cost_per_month"] = MoneyField(
-            label="Fixed platform cost per month", currency=currency
+            label=_("Fixed platform cost per month"), currency=currency
         )
         self.fields["professional_install_free"] = forms.BooleanField(
-            label="Professional installation is free for the customer", required=False
+            label=_("Professional installation is free for the customer"), required=False
         )
 
     @staticmethod
@@ -273,12 +280,14 @@ class WhatIfForm(Form):
     def clean(self):
         data = super().clean()
         if data.get("helper_fee") is not None and data["helper_fee"] <= 0:
-            self.add_error("helper_fee", "Enter a helper fee above 0.")
+            self.add_error("helper_fee", _("Enter a helper fee above 0."))
         if data.get("professional_price") is not None and data["professional_price"] <= 0:
             self.add_error(
                 "professional_price",
-                "Enter the technician's list price (above 0), even when installation is free: "
-                "customers compare against it.",
+                _(
+                    "Enter the technician's list price (above 0), even when installation is "
+                    "free: customers compare against it."
+                ),
             )
         return data
 

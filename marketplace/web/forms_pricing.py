@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
 from marketplace.web.forms import Form
@@ -22,29 +23,29 @@ from marketplace.web.templatetags.money import format_money
 
 # A little over the largest PositiveIntegerField (2**31 - 1 minor units), in major units.
 MAX_MAJOR = Decimal("10000000")
-TWO_DECIMALS_MESSAGE = "Use at most 2 decimals, e.g. 45.50."
+TWO_DECIMALS_MESSAGE = _("Use at most 2 decimals, e.g. 45.50.")
 
 # Labels for history rows and error messages (model field → what operators call it).
 FIELD_LABELS = {
-    "helper_fee": "Helper fee",
-    "min_helper_fee": "Minimum helper fee",
-    "max_helper_fee": "Maximum helper fee",
-    "pro_callout_fee": "Professional call-out fee",
-    "pro_hourly_rate": "Professional hourly rate",
-    "pro_expected_minutes": "Professional expected minutes",
-    "pro_flat_price": "Professional flat price",
-    "pro_install_free": "Professional installation free",
-    "commission_bps": "Commission",
-    "fixed_cost_per_month": "Fixed platform cost per month",
-    "cancellation_free_minutes": "Free cancellation (minutes)",
-    "cancellation_fee": "Cancellation fee",
-    "dispatch_k": "Helpers offered at once (k)",
-    "offer_deadline_minutes": "Offer deadline (minutes)",
-    "radius_steps_km": "Radius steps (km)",
-    "max_radius_km": "Maximum radius (km)",
-    "language": "Language",
-    "time_zone": "Time zone",
-    "is_active": "Active",
+    "helper_fee": _("Helper fee"),
+    "min_helper_fee": _("Minimum helper fee"),
+    "max_helper_fee": _("Maximum helper fee"),
+    "pro_callout_fee": _("Professional call-out fee"),
+    "pro_hourly_rate": _("Professional hourly rate"),
+    "pro_expected_minutes": _("Professional expected minutes"),
+    "pro_flat_price": _("Professional flat price"),
+    "pro_install_free": _("Professional installation free"),
+    "commission_bps": _("Commission"),
+    "fixed_cost_per_month": _("Fixed platform cost per month"),
+    "cancellation_free_minutes": _("Free cancellation (minutes)"),
+    "cancellation_fee": _("Cancellation fee"),
+    "dispatch_k": _("Helpers offered at once (k)"),
+    "offer_deadline_minutes": _("Offer deadline (minutes)"),
+    "radius_steps_km": _("Radius steps (km)"),
+    "max_radius_km": _("Maximum radius (km)"),
+    "language": _("Language"),
+    "time_zone": _("Time zone"),
+    "is_active": _("Active"),
 }
 MONEY_FIELDS = {
     "helper_fee",
@@ -73,7 +74,7 @@ class TwoDecimalField(forms.DecimalField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", None)
         kwargs.setdefault("decimal_places", 2)
-        messages = {"max_decimal_places": TWO_DECIMALS_MESSAGE, "invalid": "Enter a number."}
+        messages = {"max_decimal_places": TWO_DECIMALS_MESSAGE, "invalid": _("Enter a number.")}
         messages.update(kwargs.pop("error_messages", {}))
         super().__init__(error_messages=messages, **kwargs)
 
@@ -100,7 +101,7 @@ class TwoDecimalField(forms.DecimalField):
 
 class MoneyField(TwoDecimalField):
     def __init__(self, *, label: str, currency: str, required: bool = True, **kwargs):
-        kwargs.setdefault("help_text", f"In {currency}, e.g. 45.50.")
+        kwargs.setdefault("help_text", _("In %(currency)s, e.g. 45.50.") % {"currency": currency})
         super().__init__(
             label=f"{label} ({currency})",
             required=required,
@@ -113,9 +114,9 @@ class MoneyField(TwoDecimalField):
 class ReasonField(forms.CharField):
     def __init__(self, **kwargs):
         super().__init__(
-            label="Reason for the change",
+            label=_("Reason for the change"),
             max_length=300,
-            help_text="Kept in the price history, e.g. “summer promotion” or “new ISP tariff”.",
+            help_text=_("Kept in the price history, e.g. “summer promotion” or “new ISP tariff”."),
             **kwargs,
         )
 
@@ -163,33 +164,35 @@ class PriceEntryForm(PricingForm):
         super().__init__(*args, **kwargs)
         self.currency = currency
         self.fields["helper_fee"] = MoneyField(
-            label="Helper fee", currency=currency, help_text="What the customer pays a helper."
+            label=_("Helper fee"),
+            currency=currency,
+            help_text=_("What the customer pays a helper."),
         )
-        self.fields["min_helper_fee"] = MoneyField(label="Minimum helper fee", currency=currency)
-        self.fields["max_helper_fee"] = MoneyField(label="Maximum helper fee", currency=currency)
+        self.fields["min_helper_fee"] = MoneyField(label=_("Minimum helper fee"), currency=currency)
+        self.fields["max_helper_fee"] = MoneyField(label=_("Maximum helper fee"), currency=currency)
         self.fields["pro_callout_fee"] = MoneyField(
-            label="Professional call-out fee", currency=currency
+            label=_("Professional call-out fee"), currency=currency
         )
         self.fields["pro_hourly_rate"] = MoneyField(
-            label="Professional hourly rate", currency=currency
+            label=_("Professional hourly rate"), currency=currency
         )
         self.fields["pro_expected_minutes"] = forms.IntegerField(
-            label="Professional expected minutes",
+            label=_("Professional expected minutes"),
             min_value=0,
             max_value=24 * 60,
-            help_text="How long a technician typically takes for this job.",
+            help_text=_("How long a technician typically takes for this job."),
         )
         self.fields["pro_flat_price"] = MoneyField(
-            label="Professional flat price",
+            label=_("Professional flat price"),
             currency=currency,
             required=False,
-            help_text=(
+            help_text=_(
                 "Leave empty to compare with call-out + expected minutes × hourly rate; "
                 "if set, it replaces that calculation."
             ),
         )
         self.fields["pro_install_free"] = forms.BooleanField(
-            label="Professional installation is free for the customer here",
+            label=_("Professional installation is free for the customer here"),
             required=False,
         )
         self.order_fields(
@@ -206,12 +209,12 @@ class PriceEntryForm(PricingForm):
         data = super().clean()
         fee, lo, hi = (data.get(k) for k in ("helper_fee", "min_helper_fee", "max_helper_fee"))
         if lo is not None and hi is not None and lo > hi:
-            self.add_error("min_helper_fee", "The minimum is above the maximum.")
+            self.add_error("min_helper_fee", _("The minimum is above the maximum."))
         elif None not in (fee, lo, hi) and not lo <= fee <= hi:
             self.add_error(
                 "helper_fee",
-                f"The helper fee must lie between {format_money(lo, self.currency)} and "
-                f"{format_money(hi, self.currency)}.",
+                _("The helper fee must lie between %(low)s and %(high)s.")
+                % {"low": format_money(lo, self.currency), "high": format_money(hi, self.currency)},
             )
         return data
 
@@ -246,54 +249,58 @@ class MarketForm(PricingForm):
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.fields["commission_percent"] = TwoDecimalField(
-            label="Commission (%)",
+            label=_("Commission (%)"),
             min_value=Decimal(0),
             max_value=Decimal(100),
-            help_text="Platform share of each helper price, e.g. 20 or 12.5 (at most 2 decimals).",
-            error_messages={"max_value": "The commission cannot be more than 100 %%."},
+            help_text=_(
+                "Platform share of each helper price, e.g. 20 or 12.5 (at most 2 decimals)."
+            ),
+            error_messages={"max_value": _("The commission cannot be more than 100 %%.")},
         )
         self.fields["fixed_cost_per_month"] = MoneyField(
-            label="Fixed platform cost per month", currency=currency
+            label=_("Fixed platform cost per month"), currency=currency
         )
         self.fields["cancellation_free_minutes"] = forms.IntegerField(
-            label="Free cancellation (minutes)",
+            label=_("Free cancellation (minutes)"),
             min_value=0,
             max_value=7 * 24 * 60,
-            help_text="Cancelling is free until this many minutes after a helper accepted.",
+            help_text=_("Cancelling is free until this many minutes after a helper accepted."),
         )
-        self.fields["cancellation_fee"] = MoneyField(label="Cancellation fee", currency=currency)
+        self.fields["cancellation_fee"] = MoneyField(label=_("Cancellation fee"), currency=currency)
         self.fields["dispatch_k"] = forms.IntegerField(
-            label="Helpers offered at once (k)", min_value=1, max_value=20
+            label=_("Helpers offered at once (k)"), min_value=1, max_value=20
         )
         self.fields["offer_deadline_minutes"] = forms.IntegerField(
-            label="Offer deadline (minutes)",
+            label=_("Offer deadline (minutes)"),
             min_value=1,
             max_value=24 * 60,
-            help_text="How long a helper has to answer an offer.",
+            help_text=_("How long a helper has to answer an offer."),
         )
         self.fields["radius_steps_km"] = forms.CharField(
-            label="Radius steps (km)",
+            label=_("Radius steps (km)"),
             max_length=64,
-            help_text="Search radii tried one after the other, separated by commas: 2,5,10,25.",
+            help_text=_("Search radii tried one after the other, separated by commas: 2,5,10,25."),
         )
         self.fields["max_radius_km"] = forms.IntegerField(
-            label="Maximum radius (km)", min_value=1, max_value=500
+            label=_("Maximum radius (km)"), min_value=1, max_value=500
         )
         self.fields["language"] = forms.ChoiceField(
-            label="Language", choices=_language_choices(market.language)
+            label=_("Language"), choices=_language_choices(market.language)
         )
         self.fields["time_zone"] = forms.CharField(
-            label="Time zone", max_length=64, help_text="IANA name, e.g. Europe/Zurich."
+            label=_("Time zone"), max_length=64, help_text=_("IANA name, e.g. Europe/Zurich.")
         )
         self.fields["is_active"] = forms.BooleanField(
-            label="Active (customers can book in this market)", required=False
+            label=_("Active (customers can book in this market)"), required=False
         )
         self.order_fields([*initial, "reason"])
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data["time_zone"].strip()
         if name not in zoneinfo.available_timezones():
-            raise forms.ValidationError("Unknown time zone; use an IANA name like Europe/Zurich.")
+            raise forms.ValidationError(
+                _("Unknown time zone; use an IANA name like Europe/Zurich.")
+            )
         return name
 
     def clean(self):
@@ -307,18 +314,18 @@ class MarketForm(PricingForm):
 
 class PriceHistoryFilterForm(Form):
     market = forms.ModelChoiceField(
-        label="Market",
+        label=_("Market"),
         queryset=Market.objects.order_by("name"),
         to_field_name="code",
         required=False,
-        empty_label="All markets",
-        error_messages={"invalid_choice": "Unknown market."},
+        empty_label=_("All markets"),
+        error_messages={"invalid_choice": _("Unknown market.")},
     )
     category = forms.ModelChoiceField(
-        label="Service",
+        label=_("Service"),
         queryset=ServiceCategory.objects.order_by("name"),
         to_field_name="slug",
         required=False,
-        empty_label="All services",
-        error_messages={"invalid_choice": "Unknown service."},
+        empty_label=_("All services"),
+        error_messages={"invalid_choice": _("Unknown service.")},
     )

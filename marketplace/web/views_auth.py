@@ -7,11 +7,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from marketplace.accounts.services import user_sign_up
 from marketplace.core.errors import DomainError
+from marketplace.security.ratelimit import form_email, rate_limit
 from marketplace.web.access import add_domain_error
 from marketplace.web.forms import EmailLoginForm, SignUpForm
 
 
 @sensitive_post_parameters("password")
+@rate_limit("signup_ip")
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
@@ -29,9 +31,13 @@ def signup(request):
     return render(request, "auth/signup.html", {"form": form})
 
 
-login_view = auth_views.LoginView.as_view(
-    template_name="auth/login.html",
-    authentication_form=EmailLoginForm,
-    redirect_authenticated_user=True,
+login_view = rate_limit("login_ip")(
+    rate_limit("login_email", key=form_email("username"))(
+        auth_views.LoginView.as_view(
+            template_name="auth/login.html",
+            authentication_form=EmailLoginForm,
+            redirect_authenticated_user=True,
+        )
+    )
 )
 logout_view = auth_views.LogoutView.as_view()

@@ -1,9 +1,13 @@
 """Customer pages: request help, my jobs, job detail with confirm / cancel / review."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from marketplace.core.errors import DomainError
@@ -11,6 +15,7 @@ from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors, services
 from marketplace.jobs.models import OFFERABLE, Fulfilment, JobStatus
 from marketplace.payments.services import payment_for_job
+from marketplace.security.ratelimit import rate_limit
 from marketplace.web.access import (
     add_domain_error,
     attempt,
@@ -27,6 +32,7 @@ CUSTOMER_CANCELLABLE = (*OFFERABLE, JobStatus.ACCEPTED)
 
 
 @customer_required
+@rate_limit("job_post", key="user", when=lambda request: bool(request.POST.get("choice")))
 def request_help(request):
     """Two steps on one page: the details give a quote (helper beside professional, with the
     saving); the customer then books one or the other. The choice is recorded on the job. If the
@@ -41,7 +47,7 @@ def request_help(request):
                 category=data["category"], address=data["address"], lat=data["lat"], lng=data["lng"]
             )
             if choice and request.POST.get("quoted") != _quote_key(preview):
-                messages.warning(request, "The price has changed; please check it again.")
+                messages.warning(request, gettext("The price has changed; please check it again."))
             elif choice:
                 job = services.job_post(
                     customer=request.user,
@@ -76,23 +82,22 @@ def _posted(request, job):
     else:
         messages.success(
             request,
-            f"Request posted. Price: {format_money(job.price, job.currency)}. "
-            "We are looking for a helper near you.",
+            gettext("Request posted. Price: %(price)s. We are looking for a helper near you.")
+            % {"price": format_money(job.price, job.currency)},
         )
     return redirect("customer:job", job_id=job.pk)
 
 
 def _professional_message(job) -> str:
     if job.professional_install_free:
-        return (
+        return gettext(
             "Professional installation booked. It is free for you: your provider will contact "
             "you to arrange the technician's visit."
         )
-    return (
-        "Professional visit booked for "
-        f"{format_money(job.professional_price, job.currency)}. Your provider will contact you "
+    return gettext(
+        "Professional visit booked for %(price)s. Your provider will contact you "
         "to arrange the technician's visit."
-    )
+    ) % {"price": format_money(job.professional_price, job.currency)}
 
 
 @customer_required
@@ -159,43 +164,85 @@ def confirm(request, job_id: int):
 
 @customer_required
 def cancel(request, job_id: int):
-    """GET shows what cancelling costs now; POST cancels if the fee is still what was shown."""
+    """GET shows what cancelling costs now, with the market's policy. POST cancels only if the
+    fee is still exactly the one shown (carried in a hidden field): the fee is computed by
+    `services.job_cancel` on the locked row and compared in the same transaction, which is rolled
+    back when they differ (the free period ended, or a helper accepted or gave the job back in
+    between); the page is then shown again with the new fee. Nothing is charged silently."""
     job = _own_job(request, job_id)
     if job.status not in CUSTOMER_CANCELLABLE:
         messages.error(
-            request, f"This job is {job.get_status_display().lower()}; it cannot be cancelled."
+            request,
+            gettext("This job is %(status)s; it cannot be cancelled.")
+            % {"status": job.get_status_display().lower()},
         )
         return redirect("customer:job", job_id=job.pk)
-    fee = services.cancellation_fee_for(job=job, now=timezone.now())
-    form = CancelForm(request.POST or None, initial={"expected_fee": fee})
-    if request.method == "POST" and form.is_valid():
-        if fee > form.cleaned_data["expected_fee"]:
-            form = CancelForm(initial={"expected_fee": fee, "reason": form.cleaned_data["reason"]})
-            messages.warning(
-                request,
-                f"The cancellation fee is now {format_money(fee, job.currency)}. "
-                "Please confirm again.",
-            )
-        else:
+    now = timezone.now()
+    fee = services.cancellation_fee_for(job=job, now=now)
+    form = CancelForm(initial={"expected_fee": fee})
+    if request.method == "POST":
+        form = CancelForm(request.POST)
+        if form.is_valid():
+            shown, reason = form.cleaned_data["expected_fee"], form.cleaned_data["reason"]
             try:
-                job = services.job_cancel(
-                    job=job, actor=request.user, reason=form.cleaned_data["reason"]
-                )
+                with transaction.atomic():
+                    cancelled = services.job_cancel(
+                        job=job, actor=request.user, reason=reason, now=now
+                    )
+                    if cancelled.cancellation_fee != shown:
+                        transaction.set_rollback(True)  # also drops the payment follow-up
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                charged = job.cancellation_fee
-                messages.success(
-                    request,
-                    "Your request is cancelled"
-                    + (
-                        f"; a fee of {format_money(charged, job.currency)} applies."
-                        if charged
-                        else "."
-                    ),
-                )
-                return redirect("customer:job", job_id=job.pk)
-    return render(request, "customer/cancel.html", {"job": job, "form": form, "fee": fee})
+                if cancelled.cancellation_fee == shown:
+                    return _cancelled(request, cancelled)
+                fee = cancelled.cancellation_fee
+                form = CancelForm(initial={"expected_fee": fee, "reason": reason})
+                messages.warning(request, _fee_changed_message(fee, job.currency))
+        elif form["expected_fee"].value() != str(fee):
+            # Shown again with errors: the page and the hidden field carry today's fee.
+            data = request.POST.copy()
+            data["expected_fee"] = str(fee)
+            form = CancelForm(data)
+            form.is_valid()
+    context = {"job": job, "form": form, "fee": fee, **_cancellation_policy(job, now)}
+    return render(request, "customer/cancel.html", context)
+
+
+def _fee_changed_message(fee: int, currency: str) -> str:
+    if fee:
+        return gettext("The cancellation fee is now %(fee)s. Please confirm again.") % {
+            "fee": format_money(fee, currency)
+        }
+    return gettext("Cancelling is now free. Please confirm again.")
+
+
+def _cancelled(request, job):
+    if job.cancellation_fee:
+        text = gettext("Your request is cancelled; a fee of %(fee)s applies.") % {
+            "fee": format_money(job.cancellation_fee, job.currency)
+        }
+    else:
+        text = gettext("Your request is cancelled.")
+    messages.success(request, text)
+    return redirect("customer:job", job_id=job.pk)
+
+
+def _cancellation_policy(job, now) -> dict:
+    """The market's policy as the cancel page states it, and until when it is free (if a helper
+    has accepted and the free period is still running)."""
+    market = job.market
+    policy_fee = min(market.cancellation_fee, job.price)
+    free_until = None
+    if job.accepted_at is not None and policy_fee:
+        deadline = job.accepted_at + timedelta(minutes=market.cancellation_free_minutes)
+        if now <= deadline:
+            free_until = deadline
+    return {
+        "policy_fee": policy_fee,
+        "free_minutes": market.cancellation_free_minutes,
+        "free_until": free_until,
+    }
 
 
 @customer_required
@@ -215,6 +262,27 @@ def review(request, job_id: int):
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, "Thanks for your review!")
+            messages.success(request, gettext("Thanks for your review!"))
         return redirect("customer:job", job_id=job.pk)
     return _render_job(request, job, review_form=form)
+
+
+@customer_required
+@require_POST
+def dispute_open(request, job_id: int):
+    """Report a problem on a completed job; an operator decides (see jobs/disputes.py)."""
+    from django.utils.translation import gettext as _
+
+    from marketplace.jobs import disputes
+
+    job = _own_job(request, job_id)
+    attempt(
+        request,
+        lambda: disputes.dispute_open(
+            job=job, customer=request.user, reason=request.POST.get("reason", "")
+        ),
+        success=_(
+            "Thank you for telling us. The payment is on hold and an operator will look into it."
+        ),
+    )
+    return redirect("customer:job", job_id=job.pk)

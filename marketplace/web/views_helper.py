@@ -8,6 +8,7 @@ open, decided by `selectors.can_see_exact_location` and nothing else.
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from marketplace.core.errors import DomainError
@@ -17,6 +18,7 @@ from marketplace.helpers.models import HelperStatus
 from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors, services
 from marketplace.jobs.models import JobOffer, JobStatus
+from marketplace.security.ratelimit import rate_limit
 from marketplace.web.access import (
     add_domain_error,
     attempt,
@@ -69,7 +71,7 @@ def apply(request):
             add_domain_error(form, exc)
         else:
             messages.success(
-                request, "Thanks for applying! An operator will check your ID and vet you."
+                request, gettext("Thanks for applying! An operator will check your ID and vet you.")
             )
             return redirect("helper:profile")
     return render(request, "helper/apply.html", {"form": form})
@@ -113,7 +115,7 @@ def profile_edit(request, profile):
             profile.refresh_from_db()
             add_domain_error(form, exc)
         else:
-            messages.success(request, "Profile saved.")
+            messages.success(request, gettext("Profile saved."))
             return redirect("helper:profile")
     return render(request, "helper/profile.html", {"form": form, "profile": profile})
 
@@ -126,9 +128,9 @@ def toggle_pause(request, profile):
         request,
         lambda: helper_services.helper_update_profile(profile=profile, is_available=not paused),
         success=(
-            "You are paused: no new offers until you resume."
+            gettext("You are paused: no new offers until you resume.")
             if paused
-            else "Welcome back: you will receive offers again."
+            else gettext("Welcome back: you will receive offers again.")
         ),
     )
     return redirect("helper:profile")
@@ -150,7 +152,7 @@ def decline(request, profile, offer_id: int):
     attempt(
         request,
         lambda: services.offer_decline(offer=offer, helper=request.user),
-        success="Offer declined.",
+        success=gettext("Offer declined."),
     )
     return redirect("helper:offers")
 
@@ -204,12 +206,24 @@ def _job_action(request, job_id: int, action, *, success: str):
 
 @helper_profile_required
 @require_POST
+@rate_limit("job_accept", key="user")
 def accept(request, profile, job_id: int):
     return _job_action(
         request,
         job_id,
         lambda job: services.job_accept(job=job, helper=request.user),
-        success="The job is yours. The address and phone number are below.",
+        success=gettext("The job is yours. The address and phone number are below."),
+    )
+
+
+@helper_profile_required
+@require_POST
+def on_the_way(request, profile, job_id: int):
+    return _job_action(
+        request,
+        job_id,
+        lambda job: services.job_on_the_way(job=job, helper=request.user),
+        success=gettext("We told the customer you are on the way."),
     )
 
 
@@ -220,7 +234,7 @@ def check_in(request, profile, job_id: int):
         request,
         job_id,
         lambda job: services.job_check_in(job=job, helper=request.user),
-        success="Checked in. Good luck!",
+        success=gettext("Checked in. Good luck!"),
     )
 
 
@@ -230,7 +244,7 @@ def complete(request, profile, job_id: int):
     form = CompleteForm(request.POST)
     if not form.is_valid():
         job = job_or_404(request.user, job_id)
-        messages.error(request, "The note can be at most 4000 characters.")
+        messages.error(request, gettext("The note can be at most 4000 characters."))
         return redirect("helper:job", job_id=job.pk)
     return _job_action(
         request,
@@ -238,7 +252,7 @@ def complete(request, profile, job_id: int):
         lambda job: services.job_complete(
             job=job, helper=request.user, note=form.cleaned_data["note"]
         ),
-        success="Marked as done. The customer will confirm.",
+        success=gettext("Marked as done. The customer will confirm."),
     )
 
 
@@ -248,7 +262,7 @@ def release(request, profile, job_id: int):
     form = ReasonForm(request.POST)
     if not form.is_valid():
         job = job_or_404(request.user, job_id)
-        messages.error(request, "Say why you give the job back.")
+        messages.error(request, gettext("Say why you give the job back."))
         return redirect("helper:job", job_id=job.pk)
     return _job_action(
         request,
@@ -256,7 +270,7 @@ def release(request, profile, job_id: int):
         lambda job: services.job_release(
             job=job, helper=request.user, reason=form.cleaned_data["reason"]
         ),
-        success="You gave the job back; we are looking for another helper.",
+        success=gettext("You gave the job back; we are looking for another helper."),
     )
 
 
@@ -275,6 +289,6 @@ def review(request, profile, job_id: int):
             rating=form.cleaned_data["rating"],
             comment=form.cleaned_data["comment"],
         ),
-        success="Thanks for rating the customer.",
+        success=gettext("Thanks for rating the customer."),
     )
     return redirect("helper:job", job_id=job.pk)

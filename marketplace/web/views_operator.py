@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from marketplace.core.errors import DomainError
@@ -25,9 +26,9 @@ from marketplace.web.views_payments import RefundForm
 PAGE_SIZE = 50
 OPERATOR_CANCELLABLE = (*OFFERABLE, JobStatus.ACCEPTED, JobStatus.IN_PROGRESS)
 HELPER_LIST_STATUSES = [
-    (HelperStatus.VETTED, "Vetted"),
-    (HelperStatus.SUSPENDED, "Suspended"),
-    (HelperStatus.REJECTED, "Rejected"),
+    (HelperStatus.VETTED, gettext_lazy("Vetted")),
+    (HelperStatus.SUSPENDED, gettext_lazy("Suspended")),
+    (HelperStatus.REJECTED, gettext_lazy("Rejected")),
 ]
 
 
@@ -86,7 +87,8 @@ def vet(request, profile_id: int):
             lambda: helper_services.helper_vet(
                 profile=profile, actor=request.user, id_checked=form.cleaned_data["id_checked"]
             ),
-            success=f"{profile.user.display_name} is vetted and can receive offers.",
+            success=gettext("%(name)s is vetted and can receive offers.")
+            % {"name": profile.user.display_name},
         )
     return _back(request, "operator:vetting")
 
@@ -95,14 +97,14 @@ def _with_reason(request, profile_id: int, service, *, success: str):
     profile = _profile(profile_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason (at most 300 characters).")
+        messages.error(request, gettext("Give a reason (at most 300 characters)."))
     else:
         attempt(
             request,
             lambda: service(
                 profile=profile, actor=request.user, reason=form.cleaned_data["reason"]
             ),
-            success=success.format(name=profile.user.display_name),
+            success=str(success) % {"name": profile.user.display_name},
         )
     return _back(request, "operator:vetting")
 
@@ -114,7 +116,7 @@ def reject(request, profile_id: int):
         request,
         profile_id,
         helper_services.helper_reject,
-        success="{name}'s application is rejected.",
+        success=gettext_lazy("%(name)s's application is rejected."),
     )
 
 
@@ -122,7 +124,10 @@ def reject(request, profile_id: int):
 @require_POST
 def suspend(request, profile_id: int):
     return _with_reason(
-        request, profile_id, helper_services.helper_suspend, success="{name} is suspended."
+        request,
+        profile_id,
+        helper_services.helper_suspend,
+        success=gettext_lazy("%(name)s is suspended."),
     )
 
 
@@ -173,12 +178,50 @@ def job_cancel(request, job_id: int):
     job = job_or_404(request.user, job_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason (at most 300 characters).")
+        messages.error(request, gettext("Give a reason (at most 300 characters)."))
     else:
         try:
             services.job_cancel(job=job, actor=request.user, reason=form.cleaned_data["reason"])
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Job #{job.pk} is cancelled (no fee for the customer).")
+            messages.success(
+                request,
+                gettext("Job #%(id)s is cancelled (no fee for the customer).") % {"id": job.pk},
+            )
+    return redirect("operator:job", job_id=job.pk)
+
+
+@operator_required
+@require_POST
+def dispute_resolve(request, job_id: int):
+    """Confirm a disputed job for the helper, or refund the customer (amount blank: all)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from marketplace.jobs import disputes
+    from marketplace.web.forms_pricing import TwoDecimalField
+
+    job = job_or_404(request.user, job_id)
+    outcome = request.POST.get("outcome", "")
+    amount = None
+    raw = request.POST.get("amount", "").strip()
+    if outcome == "refund" and raw:
+        field = TwoDecimalField(min_value=0)
+        try:
+            amount = field.convert(field.clean(raw))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("operator:job", job_id=job.pk)
+    attempt(
+        request,
+        lambda: disputes.dispute_resolve(
+            job=job,
+            operator=request.user,
+            outcome=outcome,
+            note=request.POST.get("note", ""),
+            refund_amount=amount,
+        ),
+        success=_("The dispute is resolved."),
+    )
     return redirect("operator:job", job_id=job.pk)

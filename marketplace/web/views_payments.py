@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from marketplace.core.errors import DomainError
@@ -35,11 +37,16 @@ def pay(request, job_id: int):
         messages.error(request, exc.message)
     else:
         if payment.status == PaymentStatus.AUTHORISED:
-            messages.success(request, "Payment authorised. You are charged only after the job.")
+            messages.success(
+                request, gettext("Payment authorised. You are charged only after the job.")
+            )
         elif payment.status == PaymentStatus.REQUIRES_ACTION:
-            messages.info(request, "Your bank asks you to confirm the payment.")
+            messages.info(request, gettext("Your bank asks you to confirm the payment."))
         elif payment.status == PaymentStatus.FAILED:
-            messages.error(request, f"The card was declined: {payment.failure_message}")
+            messages.error(
+                request,
+                gettext("The card was declined: %(reason)s") % {"reason": payment.failure_message},
+            )
     return redirect("customer:job", job_id=job.pk)
 
 
@@ -62,11 +69,11 @@ def payouts(request):
 
 
 class RefundForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=200)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["amount"] = MoneyField(label="Amount to refund", currency=currency)
+        self.fields["amount"] = MoneyField(label=_("Amount to refund"), currency=currency)
         self.order_fields(["amount", "reason"])
 
 
@@ -76,7 +83,7 @@ def refund(request, job_id: int):
     job = job_or_404(request.user, job_id)
     payment = payment_services.payment_for_job(job)
     if payment is None:
-        messages.error(request, "This job has no payment.")
+        messages.error(request, gettext("This job has no payment."))
         return redirect("operator:job", job_id=job.pk)
     form = RefundForm(request.POST, currency=payment.currency)
     if not form.is_valid():
@@ -90,7 +97,7 @@ def refund(request, job_id: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Refund recorded.")
+        messages.success(request, gettext("Refund recorded."))
     return redirect("operator:job", job_id=job.pk)
 
 
@@ -102,7 +109,7 @@ def invoices(request):
     """Bill-to-account lines for one billing month, on screen or as CSV for the billing system."""
     period = request.GET.get("period") or timezone.localtime().strftime("%Y-%m")
     if not PERIOD.match(period):
-        messages.error(request, "Choose a month like 2026-11.")
+        messages.error(request, gettext("Choose a month like 2026-11."))
         period = timezone.localtime().strftime("%Y-%m")
     lines = selectors.invoice_lines(period=period)
     if request.GET.get("format") == "csv":

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from marketplace.core.errors import DomainError
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange
@@ -95,7 +96,9 @@ def price_edit(request, entry_id: int):
                 add_domain_error(form, exc)
             else:
                 messages.success(
-                    request, f"Saved the price of {entry.category.name} in {market.name}."
+                    request,
+                    gettext("Saved the price of %(category)s in %(market)s.")
+                    % {"category": entry.category.name, "market": market.name},
                 )
                 return redirect(_prices_url(market))
     return render(
@@ -127,7 +130,9 @@ def market_edit(request, market_id: int):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, f"Saved the settings of {market.name}.")
+            messages.success(
+                request, gettext("Saved the settings of %(market)s.") % {"market": market.name}
+            )
             return redirect(_prices_url(market))
     return render(request, "operator/prices_market_edit.html", {"market": market, "form": form})
 
@@ -144,7 +149,7 @@ def display_value(field: str, text: str, currency: str) -> str:
     except ValueError:
         pass
     if text in ("True", "False"):
-        return "yes" if text == "True" else "no"
+        return gettext("yes") if text == "True" else gettext("no")
     return text
 
 
@@ -168,7 +173,7 @@ def price_history(request):
     rows = [
         HistoryRow(
             change=c,
-            label=FIELD_LABELS.get(c.field, c.field),
+            label=str(FIELD_LABELS.get(c.field, c.field)),
             old=display_value(c.field, c.old_value, c.market.currency),
             new=display_value(c.field, c.new_value, c.market.currency),
         )

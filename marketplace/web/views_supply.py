@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
+from marketplace.core.formatting import duration_text, percent_text
 from marketplace.helpers import geo
 from marketplace.pricing.models import Market, PriceBookEntry
 from marketplace.supply import selectors, suggestions
@@ -35,20 +37,6 @@ def nearest_place(lat: float, lng: float, country: str) -> str:
         return ""
     name, city = location.raw.get("name") or "", location.raw.get("part_of") or ""
     return f"{name}, {city}" if city and city != name else name
-
-
-def duration_text(seconds: int | None) -> str:
-    if seconds is None:
-        return "—"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
-
-
-def percent_text(value: float | None) -> str:
-    return "—" if value is None else f"{round(value * 100)} %"
 
 
 @dataclass(frozen=True)
@@ -170,7 +158,9 @@ def apply_suggestion(request):
         entry_id = int(request.POST.get("entry_id", ""))
         fee = int(request.POST.get("suggested_fee", ""))
     except ValueError:
-        messages.error(request, "That suggestion is not valid any more; here are the current ones.")
+        messages.error(
+            request, gettext("That suggestion is not valid any more; here are the current ones.")
+        )
         return _back(request)
     entry = get_object_or_404(
         PriceBookEntry.objects.select_related("market", "category"), pk=entry_id
@@ -178,10 +168,15 @@ def apply_suggestion(request):
     attempt(
         request,
         lambda: fee_suggestion_apply(entry=entry, suggested_fee=fee, actor=request.user),
-        success=(
-            f"The helper fee for {entry.category.name} in {entry.market.name} is now "
-            f"{format_money(fee, entry.market.currency)} (recorded in the price history)."
-        ),
+        success=gettext(
+            "The helper fee for %(category)s in %(market)s is now %(fee)s (recorded in the "
+            "price history)."
+        )
+        % {
+            "category": entry.category.name,
+            "market": entry.market.name,
+            "fee": format_money(fee, entry.market.currency),
+        },
     )
     return _back(request)
 
@@ -192,6 +187,11 @@ def refresh(request):
     run = supply_refresh()
     messages.success(
         request,
-        f"Figures refreshed: {run.days_recomputed} day(s) recomputed in {run.duration_ms} ms.",
+        ngettext(
+            "Figures refreshed: %(days)s day recomputed in %(ms)s ms.",
+            "Figures refreshed: %(days)s days recomputed in %(ms)s ms.",
+            run.days_recomputed,
+        )
+        % {"days": run.days_recomputed, "ms": run.duration_ms},
     )
     return _back(request)

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 from marketplace.economics.charts.svg import (
     INK,
@@ -27,7 +28,8 @@ from marketplace.economics.charts.svg import (
 
 
 def ratio_bucket(posted: int, helpers: int, ratio: float | None) -> tuple[str, str]:
-    """(label, fill) of an area on the map's colour scale."""
+    """(label, fill) of an area on the map's colour scale; the label is the English msgid (drawn
+    through gettext)."""
     if not helpers:
         return NO_HELPERS, "url(#{id}-hatch)"
     value = ratio if ratio is not None else posted / helpers
@@ -62,7 +64,7 @@ def area_map(
     helper. ``areas``: rows with cell, lat, lng (cell centre), posted, active_helpers,
     demand_supply_ratio. ``cell_deg`` = (dlat, dlng) of a cell; ``places`` = (name, lat, lng) for
     orientation; ``bbox`` = (south, north, west, east), default: around the areas and places."""
-    title = "Demand and supply by area: requests per active helper"
+    title = gettext("Demand and supply by area: requests per active helper")
     if not areas:
         return _empty(chart_id, title, height=MAP_HEIGHT)
     dlat, dlng = cell_deg or (0.05, 0.07)
@@ -110,9 +112,9 @@ def area_map(
         body.append(_line(px(lng), py(north), px(lng), py(south)))
         body.append(_text(px(lng), py(south) + 16, _degrees(round(lng, 4), "E", "W")))
         lng += step
-    body.append(_text((px(west) + px(east)) / 2, py(south) + 34, "Longitude"))
+    body.append(_text((px(west) + px(east)) / 2, py(south) + 34, gettext("Longitude")))
     cy = (py(north) + py(south)) / 2
-    body.append(_text(14, cy, "Latitude", transform=f"rotate(-90 14 {_n(cy)})"))
+    body.append(_text(14, cy, gettext("Latitude"), transform=f"rotate(-90 14 {_n(cy)})"))
 
     w, h = max(dlng * kx * scale, 3), max(dlat * scale, 3)
     counts: dict[str, int] = {}
@@ -122,11 +124,18 @@ def area_map(
         value = a.demand_supply_ratio
         if value is None and a.active_helpers:
             value = a.posted / a.active_helpers
-        ratio = "no helpers" if not a.active_helpers else f"{value:.1f}"
-        tip = (
-            f"Area {a.cell[0]}:{a.cell[1]}: {a.posted} requests, {a.active_helpers} helpers, "
-            f"{ratio} requests per helper"
-        )
+        values = {
+            "area": f"{a.cell[0]}:{a.cell[1]}",
+            "posted": a.posted,
+            "helpers": a.active_helpers,
+        }
+        if a.active_helpers:
+            tip = gettext(
+                "Area %(area)s: %(posted)s requests, %(helpers)s helpers, %(ratio)s requests per "
+                "helper"
+            ) % {**values, "ratio": f"{value:.1f}"}
+        else:
+            tip = gettext("Area %(area)s: %(posted)s requests, no helpers") % values
         body.append(
             f'<rect class="cell" x="{_n(px(a.lng) - w / 2)}" y="{_n(py(a.lat) - h / 2)}" '
             f'width="{_n(w)}" height="{_n(h)}" fill="{fill.format(id=chart_id)}" '
@@ -151,18 +160,37 @@ def area_map(
             )
     hatch = f'<rect width="12" height="12" fill="url(#{chart_id}-hatch)" stroke="{INK}"/>'
     body += _legend(
-        [(_box(colour), label) for _, label, colour in RATIO_BUCKETS] + [(hatch, NO_HELPERS)],
+        [(_box(colour), gettext(label)) for _, label, colour in RATIO_BUCKETS]
+        + [(hatch, gettext(NO_HELPERS))],
         y=MAP_HEIGHT - 10,
         x=64,
     )
     body.append(
-        _text(64, MAP_HEIGHT - 34, "Requests per active helper in the period:", anchor="start")
+        _text(
+            64,
+            MAP_HEIGHT - 34,
+            gettext("Requests per active helper in the period:"),
+            anchor="start",
+        )
     )
-    size = f"{cell_km} km " if cell_km else ""
     order = [label for _, label, _ in RATIO_BUCKETS] + [NO_HELPERS]
-    desc = f"{len(areas)} {size}areas with requests or helpers. " + "; ".join(
-        f"{counts[label]} {label}" for label in order if label in counts
+    if cell_km:
+        desc = ngettext(
+            "%(count)s %(km)s km area with requests or helpers.",
+            "%(count)s %(km)s km areas with requests or helpers.",
+            len(areas),
+        ) % {"count": len(areas), "km": cell_km}
+    else:
+        desc = ngettext(
+            "%(count)s area with requests or helpers.",
+            "%(count)s areas with requests or helpers.",
+            len(areas),
+        ) % {"count": len(areas)}
+    desc += " " + "; ".join(
+        f"{counts[label]} {gettext(label)}" for label in order if label in counts
     )
     if places:
-        desc += ". Places shown for orientation: " + ", ".join(p[0] for p in places)
+        desc += ". " + gettext("Places shown for orientation: %(places)s") % {
+            "places": ", ".join(p[0] for p in places)
+        }
     return _svg(chart_id, title, desc + ".", body, MAP_HEIGHT)

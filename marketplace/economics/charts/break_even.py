@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 from marketplace.economics.charts.svg import (
     GREEN,
@@ -27,7 +29,8 @@ from marketplace.economics.charts.svg import (
 
 
 def _month(d, *, with_year: bool) -> str:
-    return f"{d:%b} {d:%y}" if with_year else f"{d:%b}"
+    """Mar 25 or Mar, the month abbreviated in the active language."""
+    return date_format(d, "M y" if with_year else "M")
 
 
 def break_even_chart(
@@ -43,14 +46,14 @@ def break_even_chart(
     line and the chart says "no break-even". Months in ``partial`` (month dates only partly in
     the period) are hatched and starred: their count is not a month's worth. ``months``: rows
     with month (date) and confirmed."""
-    title = "Confirmed jobs per month against the break-even line"
+    title = gettext("Confirmed jobs per month against the break-even line")
     if not months:
         return _empty(chart_id, title)
     plot = Plot()
     top = max([m.confirmed for m in months] + [break_even or 0])
     ticks = nice_ticks(top * 1.08 if break_even else top, integer=True)
     y = _scale(0, ticks[-1], plot.bottom, plot.top)
-    body = _y_axis(plot, ticks, y, label="Confirmed jobs per month")
+    body = _y_axis(plot, ticks, y, label=gettext("Confirmed jobs per month"))
     group = plot.width / len(months)
     with_year = len({m.month.year for m in months}) > 1
     partial = set(partial)
@@ -68,9 +71,11 @@ def break_even_chart(
         cx = plot.left + (i + 0.5) * group
         centres.append(cx)
         fill = f"url(#{chart_id}-partial)" if m.month in partial else GREEN
-        tip = f"{labels[i]}: {m.confirmed} confirmed jobs"
         if m.month in partial:
-            tip += " (part of the month only)"
+            tip = gettext("%(month)s: %(count)s confirmed jobs (part of the month only)")
+        else:
+            tip = gettext("%(month)s: %(count)s confirmed jobs")
+        tip %= {"month": labels[i], "count": m.confirmed}
         body.append(
             f'<rect class="bar bar-confirmed" x="{_n(plot.left + i * group + group * 0.2)}" '
             f'y="{_n(y(m.confirmed))}" width="{_n(group * 0.6)}" '
@@ -79,11 +84,11 @@ def break_even_chart(
         )
         if len(months) <= 24:
             body.append(_text(cx, y(m.confirmed) - 4, m.confirmed, class_="value"))
-    body += _x_labels(plot, labels, centres, "Month")
-    legend = [(_box(GREEN), "Confirmed jobs")]
+    body += _x_labels(plot, labels, centres, gettext("Month"))
+    legend = [(_box(GREEN), gettext("Confirmed jobs"))]
     if partial & {m.month for m in months}:
         swatch = f'<rect width="12" height="12" fill="url(#{chart_id}-partial)" stroke="{GREEN}"/>'
-        legend.append((swatch, "* part of a month"))
+        legend.append((swatch, gettext("* part of a month")))
     if break_even is not None:
         yy = y(break_even)
         body.append(
@@ -102,7 +107,12 @@ def break_even_chart(
             _text(
                 plot.right - 4,
                 yy - 6,
-                f"Break-even: {break_even} jobs a month",
+                ngettext(
+                    "Break-even: %(count)s job a month",
+                    "Break-even: %(count)s jobs a month",
+                    break_even,
+                )
+                % {"count": break_even},
                 anchor="end",
                 fill=VERMILION,
                 font_weight="bold",
@@ -115,18 +125,27 @@ def break_even_chart(
             f'<line x1="0" y1="6" x2="12" y2="6" stroke="{VERMILION}" stroke-width="2" '
             'stroke-dasharray="4 2"/>'
         )
-        legend.append((swatch, "Break-even"))
+        legend.append((swatch, gettext("Break-even")))
         above = sum(1 for m in months if m.confirmed >= break_even)
-        desc = (
-            f"{len(months)} months from {labels[0]} to {labels[-1]}; break-even at {break_even} "
-            f"jobs a month; {above} of {len(months)} months at or above it."
-        )
+        desc = ngettext(
+            "%(count)s month from %(first)s to %(last)s; break-even at %(needed)s jobs a month; "
+            "%(above)s of %(count)s month at or above it.",
+            "%(count)s months from %(first)s to %(last)s; break-even at %(needed)s jobs a month; "
+            "%(above)s of %(count)s months at or above it.",
+            len(months),
+        ) % {
+            "count": len(months),
+            "first": labels[0],
+            "last": labels[-1],
+            "needed": break_even,
+            "above": above,
+        }
     else:
         body.append(
             _text(
                 plot.right - 4,
                 18,
-                "no break-even",
+                gettext("no break-even"),
                 anchor="end",
                 font_size=14,
                 font_weight="bold",
@@ -135,9 +154,17 @@ def break_even_chart(
         )
         if note:
             body.append(_text(plot.right - 4, 36, note, anchor="end", fill=MUTED))
-        desc = f"{len(months)} months from {labels[0]} to {labels[-1]}; no break-even. {note}"
+        desc = ngettext(
+            "%(count)s month from %(first)s to %(last)s; no break-even.",
+            "%(count)s months from %(first)s to %(last)s; no break-even.",
+            len(months),
+        ) % {"count": len(months), "first": labels[0], "last": labels[-1]}
+        desc += f" {note}"
     body += _legend(legend)
-    desc += " Confirmed: " + ", ".join(
-        f"{lab} {m.confirmed}" for lab, m in zip(labels, months, strict=True)
+    desc += (
+        " "
+        + gettext("Confirmed:")
+        + " "
+        + ", ".join(f"{lab} {m.confirmed}" for lab, m in zip(labels, months, strict=True))
     )
     return _svg(chart_id, title, desc.strip() + ".", body)

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 from marketplace.economics.charts.svg import (
     BLUE,
@@ -30,6 +31,7 @@ from marketplace.economics.charts.svg import (
     _y_axis,
     nice_ticks,
 )
+from marketplace.economics.whatif import source_text
 
 
 def choice_probability(model, ratio: float, *, free_install: bool = False) -> float:
@@ -58,7 +60,9 @@ def choice_chart(
     their own colour and their own curve (the model's intercept shift); ``free_install`` adds that
     curve even without such quotes. ``points``: rows with price_ratio, quotes, chose_helper;
     ``model``: a, b, c_free, n, source (or None)."""
-    title = "Share of customers choosing the helper against the price ratio helper ÷ professional"
+    title = gettext(
+        "Share of customers choosing the helper against the price ratio helper ÷ professional"
+    )
     points = [p for p in points if p.quotes > 0 and p.price_ratio is not None]
     if not points and model is None:
         return _empty(chart_id, title)
@@ -73,18 +77,21 @@ def choice_chart(
         plot,
         [0, 0.25, 0.5, 0.75, 1],
         y,
-        label="Chose the helper",
+        label=gettext("Chose the helper"),
         fmt=lambda t: f"{round(t * 100)} %",
     )
     body += _x_labels(
         plot,
         [_tick_text(t) for t in xticks],
         [x(t) for t in xticks],
-        "Price ratio: helper price ÷ professional list price",
+        gettext("Price ratio: helper price ÷ professional list price"),
     )
     # kind → (colour, dash, legend suffix); one kind alone needs no suffix.
     style = {False: (BLUE, ORANGE, ""), True: (PURPLE, PURPLE, ' stroke-dasharray="7 4"')}
-    suffix = {False: ", professional charged", True: ", free professional installation"}
+    suffix = {
+        False: ", " + gettext("professional charged"),
+        True: ", " + gettext("free professional installation"),
+    }
     legend = []
     if model is not None:
         for kind in kinds:
@@ -98,18 +105,35 @@ def choice_chart(
                 f'stroke="{curve}" stroke-width="2.5"{dash}/>'
             )
             swatch = f'<line x1="0" y1="6" x2="12" y2="6" stroke="{curve}" stroke-width="2.5"/>'
-            short = "fitted" if model.source == "fitted" else "prior"
-            label = f"Model: {model.source}, n = {model.n}"
-            legend.append((swatch, f"Model ({short}){suffix[kind]}" if two_rows else label))
+            short = gettext("fitted") if model.source == "fitted" else gettext("prior")
+            if two_rows:
+                label = gettext("Model (%(source)s)") % {"source": short} + suffix[kind]
+            else:
+                label = gettext("Model: %(source)s, n = %(n)s") % {
+                    "source": source_text(model.source),
+                    "n": model.n,
+                }
+            legend.append((swatch, label))
     if points:
         biggest = max(p.quotes for p in points)
         for p in sorted(points, key=lambda p: -p.quotes):  # small dots on top
             share = p.chose_helper / p.quotes
             r = 3 + 9 * math.sqrt(p.quotes / biggest)
-            tip = (
-                f"Ratio {p.price_ratio:.2f}{' (free installation)' if _free(p) else ''}: "
-                f"{p.chose_helper} of {p.quotes} quotes chose the helper ({_pct(share)})"
-            )
+            if _free(p):
+                tip = gettext(
+                    "Ratio %(ratio)s (free installation): %(chose)s of %(quotes)s quotes chose "
+                    "the helper (%(share)s)"
+                )
+            else:
+                tip = gettext(
+                    "Ratio %(ratio)s: %(chose)s of %(quotes)s quotes chose the helper (%(share)s)"
+                )
+            tip %= {
+                "ratio": f"{p.price_ratio:.2f}",
+                "chose": p.chose_helper,
+                "quotes": p.quotes,
+                "share": _pct(share),
+            }
             body.append(
                 f'<circle class="dot" cx="{_n(x(p.price_ratio))}" cy="{_n(y(share))}" '
                 f'r="{_n(r)}" fill="{style[_free(p)][1]}" fill-opacity="0.75" stroke="{INK}" '
@@ -120,11 +144,13 @@ def choice_chart(
                 f'<circle cx="6" cy="6" r="5" fill="{style[kind][1]}" stroke="{INK}" '
                 'stroke-width="0.8"/>'
             )
-            text = "Observed (size: quotes)"
-            legend.append((dot, text if len(kinds) == 1 else "Observed" + suffix[kind]))
+            text = gettext("Observed (size: quotes)")
+            legend.append((dot, text if len(kinds) == 1 else gettext("Observed") + suffix[kind]))
     else:
         body.append(
-            _text(WIDTH / 2, plot.top + 20, "No quotes observed in this period", fill=MUTED)
+            _text(
+                WIDTH / 2, plot.top + 20, gettext("No quotes observed in this period"), fill=MUTED
+            )
         )
     marker = [(INK, ""), (VERMILION, ' stroke-dasharray="6 4"'), (GREEN, ' stroke-dasharray="2 3"')]
     for i, (label, ratio) in enumerate(m for m in marks if m[1] is not None):
@@ -152,16 +178,29 @@ def choice_chart(
         body += _legend(legend, x=60)
     n_quotes = sum(p.quotes for p in points)
     chose = sum(p.chose_helper for p in points)
-    desc = f"{len(points)} price ratios observed over {n_quotes} quotes; {chose} chose the helper."
+    desc = ngettext(
+        "%(count)s price ratio observed over %(quotes)s quotes; %(chose)s chose the helper.",
+        "%(count)s price ratios observed over %(quotes)s quotes; %(chose)s chose the helper.",
+        len(points),
+    ) % {"count": len(points), "quotes": n_quotes, "chose": chose}
     if model is not None:
         for kind in kinds:
             at = [_pct(choice_probability(model, r, free_install=kind)) for r in (0.5, 1.0)]
-            what = "Logistic model" + (suffix[kind] if len(kinds) > 1 else "")
-            desc += (
-                f" {what}: {model.source}, n = {model.n}; {at[0]} choose the helper at ratio "
-                f"0.5, {at[1]} at ratio 1."
-            )
+            what = gettext("Logistic model") + (suffix[kind] if len(kinds) > 1 else "")
+            desc += " " + gettext(
+                "%(model)s: %(source)s, n = %(n)s; %(at_half)s choose the helper at ratio 0.5, "
+                "%(at_one)s at ratio 1."
+            ) % {
+                "model": what,
+                "source": source_text(model.source),
+                "n": model.n,
+                "at_half": at[0],
+                "at_one": at[1],
+            }
     for label, ratio in marks:
         if ratio is not None:
-            desc += f" {label.capitalize()} ratio {ratio:.2f}."
+            desc += " " + gettext("%(label)s ratio %(ratio)s.") % {
+                "label": label.capitalize(),
+                "ratio": f"{ratio:.2f}",
+            }
     return _svg(chart_id, title, desc, body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from marketplace.economics.charts.svg import (
     BLUE,
@@ -27,11 +28,18 @@ from marketplace.economics.charts.svg import (
     nice_ticks,
 )
 
+# (attribute, legend label msgid, colour); the label is translated where it is drawn.
 FUNNEL_SERIES = (
-    ("posted", "Posted", BLUE),
-    ("accepted", "Accepted", ORANGE),
-    ("confirmed", "Confirmed", GREEN),
+    ("posted", gettext_noop("Posted"), BLUE),
+    ("accepted", gettext_noop("Accepted"), ORANGE),
+    ("confirmed", gettext_noop("Confirmed"), GREEN),
 )
+# The bars' tooltips: "Week of 3 Mar: 12 posted".
+_TIPS = {
+    "posted": gettext_noop("Week of %(week)s: %(count)s posted"),
+    "accepted": gettext_noop("Week of %(week)s: %(count)s accepted"),
+    "confirmed": gettext_noop("Week of %(week)s: %(count)s confirmed"),
+}
 
 
 def funnel_chart(
@@ -40,10 +48,10 @@ def funnel_chart(
     """Bars posted / accepted / confirmed per week (left axis) and the fill rate within T as a
     line on a 0–100 % right axis. ``weeks``: rows with week_start, posted, accepted, confirmed,
     fill_rate (0..1 or None)."""
-    title = (
-        "Weekly funnel: requests posted, accepted and confirmed, "
-        f"and fill rate within {fill_within}"
-    )
+    title = gettext(
+        "Weekly funnel: requests posted, accepted and confirmed, and fill rate within %(within)s"
+    ) % {"within": fill_within}
+    fill_label = gettext("Fill rate within %(within)s") % {"within": fill_within}
     if not weeks:
         return _empty(chart_id, title)
     plot = Plot(right=WIDTH - 64)
@@ -53,12 +61,12 @@ def funnel_chart(
     y_pct = _scale(0, 1, plot.bottom, plot.top)
     group = plot.width / len(weeks)
     bar = group * 0.8 / 3
-    body = _y_axis(plot, ticks, y, label="Requests per week")
+    body = _y_axis(plot, ticks, y, label=gettext("Requests per week"))
     body += _y_axis(
         plot,
         [0, 0.25, 0.5, 0.75, 1],
         y_pct,
-        label=f"Fill rate within {fill_within}",
+        label=fill_label,
         right=True,
         fmt=lambda t: f"{round(t * 100)} %",
     )
@@ -66,21 +74,25 @@ def funnel_chart(
     for i, w in enumerate(weeks):
         x0 = plot.left + i * group + group * 0.1
         centres.append(plot.left + (i + 0.5) * group)
-        for j, (attr, label, colour) in enumerate(FUNNEL_SERIES):
+        for j, (attr, _label, colour) in enumerate(FUNNEL_SERIES):
             value = getattr(w, attr)
-            tip = f"Week of {_day(w.week_start)}: {value} {label.lower()}"
+            tip = gettext(_TIPS[attr]) % {"week": _day(w.week_start), "count": value}
             body.append(
                 f'<rect class="bar bar-{attr}" x="{_n(x0 + j * bar)}" y="{_n(y(value))}" '
                 f'width="{_n(max(bar, 0.5))}" height="{_n(plot.bottom - y(value))}" '
                 f'fill="{colour}"><title>{_e(tip)}</title></rect>'
             )
-    body += _x_labels(plot, [_day(w.week_start) for w in weeks], centres, "Week starting")
+    body += _x_labels(plot, [_day(w.week_start) for w in weeks], centres, gettext("Week starting"))
     body += _polyline(
         [
             (cx, None if w.fill_rate is None else y_pct(w.fill_rate))
             for cx, w in zip(centres, weeks, strict=True)
         ],
-        [f"Week of {_day(w.week_start)}: fill rate {_pct(w.fill_rate)}" for w in weeks],
+        [
+            gettext("Week of %(week)s: fill rate %(rate)s")
+            % {"week": _day(w.week_start), "rate": _pct(w.fill_rate)}
+            for w in weeks
+        ],
         colour=INK,
     )
     line_swatch = (
@@ -88,18 +100,27 @@ def funnel_chart(
         f'<circle cx="6" cy="6" r="3" fill="{INK}"/>'
     )
     body += _legend(
-        [(_box(c), label) for _, label, c in FUNNEL_SERIES]
-        + [(line_swatch, f"Fill rate within {fill_within}")]
+        [(_box(c), gettext(label)) for _, label, c in FUNNEL_SERIES] + [(line_swatch, fill_label)]
     )
     totals = {attr: sum(getattr(w, attr) for w in weeks) for attr, _, _ in FUNNEL_SERIES}
     rates = [w.fill_rate for w in weeks if w.fill_rate is not None]
-    desc = (
-        f"{len(weeks)} weeks from {_day(weeks[0].week_start)} to {_day(weeks[-1].week_start)}: "
-        f"{totals['posted']} requests posted, {totals['accepted']} accepted, "
-        f"{totals['confirmed']} confirmed."
-    )
+    desc = ngettext(
+        "%(count)s week from %(first)s to %(last)s: %(posted)s requests posted, %(accepted)s "
+        "accepted, %(confirmed)s confirmed.",
+        "%(count)s weeks from %(first)s to %(last)s: %(posted)s requests posted, %(accepted)s "
+        "accepted, %(confirmed)s confirmed.",
+        len(weeks),
+    ) % {
+        "count": len(weeks),
+        "first": _day(weeks[0].week_start),
+        "last": _day(weeks[-1].week_start),
+        **totals,
+    }
     if rates:
-        desc += f" Weekly fill rate between {_pct(min(rates))} and {_pct(max(rates))}."
+        desc += " " + gettext("Weekly fill rate between %(low)s and %(high)s.") % {
+            "low": _pct(min(rates)),
+            "high": _pct(max(rates)),
+        }
     return _svg(chart_id, title, desc, body)
 
 

@@ -7,8 +7,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.dateformat import format as date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_noop
 
 WIDTH, HEIGHT, MAP_HEIGHT = 640, 320, 440
 INK, MUTED, GRID = "#1b1f24", "#4a5360", "#d4d9e0"
@@ -22,15 +24,17 @@ BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY = (
     "#56B4E9",
 )
 # Demand/supply buckets: requests per active helper in the period (upper bounds) and viridis.
+# Labels here are the English msgids (the tests and the code compare them); ``gettext`` them
+# where they are drawn.
 RATIO_BUCKETS = (
-    (0.5, "under 0.5", "#fde725"),
-    (1.0, "0.5 to 1", "#5ec962"),
-    (2.0, "1 to 2", "#21918c"),
-    (4.0, "2 to 4", "#3b528b"),
-    (math.inf, "4 or more", "#440154"),
+    (0.5, gettext_noop("under 0.5"), "#fde725"),
+    (1.0, gettext_noop("0.5 to 1"), "#5ec962"),
+    (2.0, gettext_noop("1 to 2"), "#21918c"),
+    (4.0, gettext_noop("2 to 4"), "#3b528b"),
+    (math.inf, gettext_noop("4 or more"), "#440154"),
 )
-NO_HELPERS = "no helpers"
-NO_DATA = "No data for this period"
+NO_HELPERS = gettext_noop("no helpers")
+NO_DATA = gettext_noop("No data for this period")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
@@ -114,6 +118,7 @@ def _line(x1, y1, x2, y2, *, stroke: str = GRID, **attrs) -> str:
 
 
 def _empty(chart_id: str, title: str, message: str = NO_DATA, height: int = HEIGHT) -> str:
+    message = gettext(message)
     plot = Plot()
     body = [
         f'<rect class="frame" x="{plot.left}" y="{plot.top}" width="{plot.width}" '
@@ -180,4 +185,5 @@ def _scale(d0: float, d1: float, r0: float, r1: float):
 
 
 def _day(d) -> str:
-    return f"{d.day} {d:%b}"
+    """3 Mar, the month abbreviated in the active language."""
+    return date_format(d, "j M")

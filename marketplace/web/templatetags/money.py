@@ -1,28 +1,14 @@
-"""Money and distance display. Amounts are integer minor units everywhere; this is the one place
-that turns them into text."""
+"""Money and distance display. Amounts are integer minor units everywhere; the text comes from
+marketplace.core.money.format_money (re-exported here for existing imports)."""
 
 from django import template
+from django.utils.translation import gettext
+
+from marketplace.core.money import format_money
+
+__all__ = ["approx_km", "format_money", "money"]
 
 register = template.Library()
-
-# currency: (pattern, decimal separator, thousands separator). Every supported currency has two
-# minor-unit digits. Unknown currencies fall back to "12.34 XYZ".
-CURRENCY_FORMATS = {
-    "CHF": ("CHF {}", ".", "'"),
-    "PLN": ("{} zł", ",", " "),
-    "EUR": ("€{}", ".", ","),
-}
-
-
-def format_money(amount: int, currency: str) -> str:
-    """6000, "CHF" -> "CHF 60.00"; 6000, "PLN" -> "60,00 zł"; negative amounts get a minus."""
-    pattern, decimal_sep, thousands_sep = CURRENCY_FORMATS.get(
-        (currency or "").upper(), ("{} " + (currency or "").upper(), ".", ",")
-    )
-    major, minor = divmod(abs(int(amount)), 100)
-    grouped = f"{major:,}".replace(",", thousands_sep)
-    text = pattern.format(f"{grouped}{decimal_sep}{minor:02d}").strip()
-    return f"−{text}" if amount < 0 else text
 
 
 @register.filter
@@ -46,5 +32,5 @@ def approx_km(distance_km) -> str:
     except (TypeError, ValueError):
         return ""
     if km < 1:
-        return "under 1 km"
-    return f"about {round(km)} km"
+        return gettext("under 1 km")
+    return gettext("about %(km)s km") % {"km": round(km)}

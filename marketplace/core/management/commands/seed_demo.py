@@ -3,10 +3,12 @@
 from django.core.management.base import BaseCommand
 
 from marketplace.core.demo import seed_demo
+from marketplace.notifications.services import emails_muted
 
 
 class Command(BaseCommand):
     help = "Create demo users, helpers and jobs (safe to run again: creates nothing twice)."
 
     def handle(self, *args, **options):
-        seed_demo(stdout=self.stdout)
+        with emails_muted():  # demo accounts at example addresses: in-app only
+            seed_demo(stdout=self.stdout)

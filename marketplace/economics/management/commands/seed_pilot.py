@@ -13,6 +13,7 @@ from marketplace.economics.scenarios import (
     describe,
     seed_pilot,
 )
+from marketplace.notifications.services import emails_muted
 
 
 class Command(BaseCommand):
@@ -45,7 +46,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, scenario, months, seed, reset, end, **options):
         try:
-            summary = seed_pilot(scenario=scenario, months=months, seed=seed, reset=reset, end=end)
+            with emails_muted():  # generated customers at example addresses: in-app only
+                summary = seed_pilot(
+                    scenario=scenario, months=months, seed=seed, reset=reset, end=end
+                )
         except PilotError as exc:
             raise CommandError(str(exc)) from None
         describe(summary, self.stdout)

@@ -1,0 +1,26 @@
+"""Reads on notifications. Nobody ever sees another person's notifications."""
+
+from django.db.models import QuerySet
+
+from marketplace.core.errors import NotFound
+from marketplace.notifications.models import Notification
+
+
+def notifications_for(*, user, unread: bool = False) -> QuerySet[Notification]:
+    """The person's notifications, newest first."""
+    qs = Notification.objects.filter(user=user).order_by("-created_at", "-id")
+    return qs.filter(read_at__isnull=True) if unread else qs
+
+
+def unread_count(*, user) -> int:
+    """One COUNT over the partial index of unread notifications."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_for(*, user, notification_id: int) -> Notification:
+    notification = Notification.objects.filter(pk=notification_id, user=user).first()
+    if notification is None:
+        raise NotFound("Notification not found")
+    return notification

@@ -1,0 +1,1 @@
+"""Abuse limits, session ending and the security audit log (issue 7)."""

@@ -1,0 +1,49 @@
+"""API: log out everywhere; operators deactivate an account."""
+
+from django.contrib.auth import logout
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+
+from marketplace.accounts.models import User
+from marketplace.core.errors import NotAllowed
+from marketplace.core.schemas import errors
+from marketplace.security.sessions import user_deactivate, user_end_all_sessions
+
+router = Router(tags=["accounts"])
+operator_router = Router(tags=["operator"])
+
+
+class LogoutAllOut(Schema):
+    revoked_tokens: int
+
+
+class DeactivateIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DeactivatedOut(Schema):
+    id: int
+    is_active: bool
+
+
+@router.post("/logout-all", response={200: LogoutAllOut, **errors(401, 403)})
+def logout_all(request):
+    """End every browser session of this account and revoke all its API tokens (this one too)."""
+    revoked = user_end_all_sessions(user=request.auth)
+    if request.user.is_authenticated:
+        logout(request)
+    return {"revoked_tokens": revoked}
+
+
+@operator_router.post(
+    "/users/{user_id}/deactivate",
+    response={200: DeactivatedOut, **errors(400, 401, 403, 404, 422)},
+)
+def deactivate_user(request, user_id: int, payload: DeactivateIn):
+    """Close a customer's or helper's account: no more logins, every session and token ends."""
+    if not request.auth.is_operator:
+        raise NotAllowed("Only operators can deactivate accounts")
+    user = user_deactivate(
+        actor=request.auth, user=get_object_or_404(User, pk=user_id), reason=payload.reason
+    )
+    return Status(200, {"id": user.pk, "is_active": user.is_active})
