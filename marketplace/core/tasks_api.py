@@ -5,8 +5,8 @@ from typing import Literal
 
 from ninja import Router, Schema
 
+from marketplace.api_auth import require_operator
 from marketplace.core import tasks
-from marketplace.core.errors import NotAllowed
 from marketplace.core.schemas import MAX_OFFSET, errors
 
 router = Router(tags=["operator"])
@@ -29,11 +29,6 @@ class TaskRunOut(Schema):
     retried_by: str | None
 
 
-def _operator(request) -> None:
-    if not request.auth.is_operator:
-        raise NotAllowed("Operators only")
-
-
 @router.get("/tasks", response={200: list[TaskRunOut], **errors(401, 403, 422)})
 def task_runs(
     request,
@@ -43,7 +38,7 @@ def task_runs(
 ):
     """Recent failed runs (newest first) or pending ones (next first) of the database queue,
     with the attempt number and, for failures, the error and traceback."""
-    _operator(request)
+    require_operator(request)
     runs = tasks.task_runs(
         status=status, limit=max(1, min(limit, 200)), offset=max(0, min(offset, MAX_OFFSET))
     )
@@ -55,5 +50,5 @@ def task_runs(
 )
 def retry(request, result_id: str):
     """Start a failed run again now, with the same arguments."""
-    _operator(request)
+    require_operator(request)
     return tasks.task_retry_now(result_id=result_id)

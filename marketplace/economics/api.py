@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 from ninja import Field, Query, Router, Schema
 from pydantic import create_model
 
-from marketplace.core.errors import NotAllowed, ValidationFailed
+from marketplace.api_auth import require_operator
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.schemas import errors
 from marketplace.economics import metrics as m
 from marketplace.economics import whatif as w
-from marketplace.pricing.models import Market, ServiceCategory
+from marketplace.pricing.selectors import category_by_slug, market_by_code
 from marketplace.supply.cells import Cell
 from marketplace.supply.selectors import market_today
 
@@ -126,31 +127,10 @@ class WhatIfIn(Schema):
 # --- Translating parameters ----------------------------------------------------------------
 
 
-def _require_operator(request) -> None:
-    if not request.auth.is_operator:
-        raise NotAllowed("Operators only")
-
-
-def _market(code: str) -> Market:
-    market = Market.objects.filter(code=code).first()
-    if market is None:
-        raise ValidationFailed(f"Unknown market {code!r}")
-    return market
-
-
-def _category(slug: str) -> ServiceCategory | None:
-    if not slug:
-        return None
-    category = ServiceCategory.objects.filter(slug=slug).first()
-    if category is None:
-        raise ValidationFailed(f"Unknown category {slug!r}")
-    return category
-
-
 def scope_from(params: ScopeQuery) -> m.Scope:
     """The Scope of a query: local dates, `end` inclusive, turned into [start, end)."""
-    market = _market(params.market)
-    category = _category(params.category)
+    market = market_by_code(params.market)
+    category = category_by_slug(params.category)
     cell = None
     if params.cell:
         try:
@@ -205,7 +185,7 @@ def _area(row: m.AreaRow) -> dict:
 def get_metrics(request, params: Query[ScopeQuery]):
     """Every figure of the scope: funnel, fill rate, time to accept, supply, money, margin and
     break-even, loyalty, NPS/CSAT, price ratio and helper choice share."""
-    _require_operator(request)
+    require_operator(request)
     scope = scope_from(params)
     return {**_dict(m.metrics(scope)), "scope": scope_out(scope)}
 
@@ -213,7 +193,7 @@ def get_metrics(request, params: Query[ScopeQuery]):
 @router.get("/weekly", response={200: WeeklyOut, **READ_ERRORS})
 def get_weekly(request, params: Query[ScopeQuery]):
     """The funnel per week (from Monday), with the fill rate."""
-    _require_operator(request)
+    require_operator(request)
     scope = scope_from(params)
     return {"scope": scope_out(scope), "weeks": [_dict(r) for r in m.weekly(scope)]}
 
@@ -221,7 +201,7 @@ def get_weekly(request, params: Query[ScopeQuery]):
 @router.get("/monthly", response={200: MonthlyOut, **READ_ERRORS})
 def get_monthly(request, params: Query[ScopeQuery]):
     """Confirmed jobs, net revenue, margin and break-even per month."""
-    _require_operator(request)
+    require_operator(request)
     scope = scope_from(params)
     return {"scope": scope_out(scope), "months": [_dict(r) for r in m.monthly(scope)]}
 
@@ -229,7 +209,7 @@ def get_monthly(request, params: Query[ScopeQuery]):
 @router.get("/areas", response={200: AreasOut, **READ_ERRORS})
 def get_areas(request, params: Query[ScopeQuery]):
     """Requests against active helpers per supply grid cell, busiest first."""
-    _require_operator(request)
+    require_operator(request)
     scope = scope_from(params)
     return {
         "scope": scope_out(scope),
@@ -242,7 +222,7 @@ def get_areas(request, params: Query[ScopeQuery]):
 def get_choice(request, params: Query[ScopeQuery]):
     """What customers chose at each quoted price ratio, and the choice model fitted on these
     points (the prior when there are fewer than 30 quotes)."""
-    _require_operator(request)
+    require_operator(request)
     scope = scope_from(params)
     points = m.choice_points(scope)
     return {
@@ -257,7 +237,7 @@ def post_whatif(request, params: Query[WhatIfQuery], payload: WhatIfIn | None = 
     """Projected helper demand, revenue, margin and break-even per month if prices changed.
     Observations (requests per month, completion, refunds, the choice model) come from the
     scope's window; fields left out of the body keep today's values."""
-    _require_operator(request)
+    require_operator(request)
     scope = scope_from(params)
     if scope.cell is not None:
         raise ValidationFailed("The what-if is per market and category, not per cell")

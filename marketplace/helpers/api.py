@@ -1,7 +1,8 @@
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
-from marketplace.core.errors import NotAllowed, NotFound
+from marketplace.api_auth import require_operator
+from marketplace.core.errors import NotFound
 from marketplace.core.schemas import errors
 from marketplace.helpers import services
 from marketplace.helpers.models import HelperProfile, HelperStatus
@@ -335,20 +336,15 @@ def public_profile_card(request, helper_id: int):
 # --- operators ---------------------------------------------------------------------------------
 
 
-def _require_operator(request) -> None:
-    if not request.auth.is_operator:
-        raise NotAllowed("Operators only")
-
-
 def _profile_for_operator(request, helper_id: int) -> HelperProfile:
-    _require_operator(request)
+    require_operator(request)
     return get_object_or_404(HelperProfile.objects.select_related("user", "market"), pk=helper_id)
 
 
 @operator_router.get("/helpers", response={200: list[OperatorHelperOut], **errors(401, 403, 422)})
 def operator_helpers(request, status: HelperStatus = HelperStatus.APPLIED, limit: int = 100):
     """The vetting queue (default) or helpers in another status, oldest first."""
-    _require_operator(request)
+    require_operator(request)
     qs = (
         HelperProfile.objects.filter(status=status)
         .select_related("user", "market")

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
+from marketplace.api_auth import require_operator
 from marketplace.core.errors import NotAllowed, NotFound, ValidationFailed
 from marketplace.core.schemas import as_utc, errors
 from marketplace.jobs.selectors import job_for_user
@@ -166,15 +167,10 @@ def my_earnings(request):
     }
 
 
-def _operator(request) -> None:
-    if not request.auth.is_operator:
-        raise NotAllowed("Operators only")
-
-
 @operator_router.post("/payments/{job_id}/refund", response={200: PaymentOut, **ACTION_ERRORS})
 def refund(request, job_id: int, payload: RefundIn):
     """Refund a captured payment fully or partly (disputes). Amount in minor units."""
-    _operator(request)
+    require_operator(request)
     payment = get_object_or_404(Payment.objects.select_related("job"), job__pk=job_id)
     payment = services.payment_refund(
         payment=payment, amount=payload.amount, actor=request.auth, reason=payload.reason
@@ -187,7 +183,7 @@ def refund(request, job_id: int, payload: RefundIn):
 )
 def job_ledger(request, job_id: int):
     """Every money movement of one job (two legs each, summing to zero)."""
-    _operator(request)
+    require_operator(request)
     get_object_or_404(Payment, job__pk=job_id)
     return list(selectors.ledger_for_job(job_id=job_id))
 
@@ -202,7 +198,7 @@ class LedgerTotalOut(Schema):
 @operator_router.get("/ledger", response={200: list[LedgerTotalOut], **errors(401, 403, 422)})
 def ledger_totals(request, start: datetime, end: datetime, currency: str | None = None):
     """Money movements between two moments, totalled per currency, kind and account."""
-    _operator(request)
+    require_operator(request)
     start, end = as_utc(start), as_utc(end)
     if timezone.is_naive(start) or timezone.is_naive(end):
         raise ValidationFailed("Times need a time zone offset")
@@ -218,7 +214,7 @@ PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 def invoices(request, period: str, format: str = "json"):
     """Bill-to-account export for one billing month (`YYYY-MM`): one line per charge,
     cancellation fee or refund, for the telecom's billing system. `format=csv` for a file."""
-    _operator(request)
+    require_operator(request)
     if not PERIOD.match(period):
         raise ValidationFailed("period must look like 2026-11")
     if format not in ("json", "csv"):

@@ -5,7 +5,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from pydantic import field_validator
 
-from marketplace.core.errors import NotAllowed, ValidationFailed
+from marketplace.api_auth import require_operator
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.schemas import MAX_OFFSET, errors
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 from marketplace.pricing.selectors import price_changes
@@ -78,11 +79,6 @@ operator_router = Router(tags=["operator"])
 
 OPERATOR_READ_ERRORS = errors(401, 403, 422)
 OPERATOR_PATCH_ERRORS = errors(400, 401, 403, 404, 422)
-
-
-def _require_operator(request) -> None:
-    if not request.auth.is_operator:
-        raise NotAllowed("Operators only")
 
 
 def _market_by_code(code: str) -> Market:
@@ -242,7 +238,7 @@ def _changes(payload: Schema) -> tuple[str, dict]:
 @operator_router.get("/markets", response={200: list[OperatorMarketOut], **OPERATOR_READ_ERRORS})
 def operator_markets(request):
     """Every market with its settings, active or not."""
-    _require_operator(request)
+    require_operator(request)
     return list(Market.objects.order_by("name"))
 
 
@@ -250,7 +246,7 @@ def operator_markets(request):
     "/markets/{market_id}", response={200: OperatorMarketOut, **OPERATOR_PATCH_ERRORS}
 )
 def operator_market_update(request, market_id: int, payload: MarketPatchIn):
-    _require_operator(request)
+    require_operator(request)
     market = get_object_or_404(Market, pk=market_id)
     reason, changes = _changes(payload)
     return market_update(market=market, actor=request.auth, source="api", reason=reason, **changes)
@@ -259,7 +255,7 @@ def operator_market_update(request, market_id: int, payload: MarketPatchIn):
 @operator_router.get("/prices", response={200: list[PriceEntryOut], **OPERATOR_READ_ERRORS})
 def operator_prices(request, market: str):
     """The price book of one market (`market` is its code, e.g. ch), with each entry's quote."""
-    _require_operator(request)
+    require_operator(request)
     m = _market_by_code(market)
     entries = m.price_book.select_related("market", "category").order_by("category__name")
     return [entry_out(e) for e in entries]
@@ -267,7 +263,7 @@ def operator_prices(request, market: str):
 
 @operator_router.patch("/prices/{entry_id}", response={200: PriceEntryOut, **OPERATOR_PATCH_ERRORS})
 def operator_price_update(request, entry_id: int, payload: PriceEntryPatchIn):
-    _require_operator(request)
+    require_operator(request)
     entry = get_object_or_404(PriceBookEntry, pk=entry_id)
     reason, changes = _changes(payload)
     entry = price_entry_update(
@@ -286,7 +282,7 @@ def operator_price_changes(
 ):
     """The price history, newest first; filter by market code and category slug. Page with
     `limit` (1–200) and `offset`."""
-    _require_operator(request)
+    require_operator(request)
     qs = price_changes(
         market=_market_by_code(market) if market else None,
         category=_category_by_slug(category) if category else None,

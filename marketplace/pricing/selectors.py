@@ -2,8 +2,27 @@
 
 from django.db.models import QuerySet
 
+from marketplace.core.errors import ValidationFailed
 from marketplace.pricing.models import Market, PriceChange, ServiceCategory
 from marketplace.pricing.services import share_half_up
+
+
+def market_by_code(code: str) -> Market:
+    """The market with this code; an unknown code is bad input (422), not a 404."""
+    market = Market.objects.filter(code=code).first()
+    if market is None:
+        raise ValidationFailed(f"Unknown market {code!r}")
+    return market
+
+
+def category_by_slug(slug: str) -> ServiceCategory | None:
+    """The category with this slug, None for an empty slug (all categories); unknown → 422."""
+    if not slug:
+        return None
+    category = ServiceCategory.objects.filter(slug=slug).first()
+    if category is None:
+        raise ValidationFailed(f"Unknown category {slug!r}")
+    return category
 
 
 def price_changes(

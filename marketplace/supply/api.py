@@ -9,9 +9,11 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
-from marketplace.core.errors import NotAllowed, ValidationFailed
+from marketplace.api_auth import require_operator
+from marketplace.core.errors import ValidationFailed
 from marketplace.core.schemas import errors
-from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
+from marketplace.pricing.models import PriceBookEntry
+from marketplace.pricing.selectors import category_by_slug, market_by_code
 from marketplace.supply import selectors, suggestions
 from marketplace.supply.cells import Cell, grid_for
 from marketplace.supply.selectors import MIN_REQUESTS, CellFigures
@@ -135,27 +137,6 @@ class SuggestionQuery(Schema):
     by_area: bool = False
 
 
-def _require_operator(request) -> None:
-    if not request.auth.is_operator:
-        raise NotAllowed("Operators only")
-
-
-def _market(code: str) -> Market:
-    market = Market.objects.filter(code=code).first()
-    if market is None:
-        raise ValidationFailed(f"Unknown market {code!r}")
-    return market
-
-
-def _category(slug: str) -> ServiceCategory | None:
-    if not slug:
-        return None
-    category = ServiceCategory.objects.filter(slug=slug).first()
-    if category is None:
-        raise ValidationFailed(f"Unknown category {slug!r}")
-    return category
-
-
 def _cell(text: str) -> Cell | None:
     if not text:
         return None
@@ -229,9 +210,9 @@ def suggestion_out(s: suggestions.FeeSuggestion) -> dict:
 def supply(request, params: Query[SupplyQuery]):
     """Figures per area cell and period (day, week from Monday, month) between start and end
     (default: the last few periods). With `cell`: that cell's time series."""
-    _require_operator(request)
-    market = _market(params.market)
-    category = _category(params.category)
+    require_operator(request)
+    market = market_by_code(params.market)
+    category = category_by_slug(params.category)
     window = selectors.resolve_window(
         market=market, period=params.period, start=params.start, end=params.end
     )
@@ -260,9 +241,9 @@ def supply(request, params: Query[SupplyQuery]):
 def imbalances(request, params: Query[ImbalanceQuery]):
     """The most under- and over-supplied cells over the window (default: the last 4 weeks),
     among cells with at least `min_requests` requests."""
-    _require_operator(request)
-    market = _market(params.market)
-    category = _category(params.category)
+    require_operator(request)
+    market = market_by_code(params.market)
+    category = category_by_slug(params.category)
     window = selectors.resolve_window(
         market=market, period="week", start=params.start, end=params.end
     )
@@ -290,10 +271,10 @@ def imbalances(request, params: Query[ImbalanceQuery]):
 def fee_suggestions(request, params: Query[SuggestionQuery]):
     """Demand-aware helper fee suggestions per category (per area cell with `by_area`) from the
     last 28 days; bounded by the price book and the professional price."""
-    _require_operator(request)
-    market = _market(params.market)
+    require_operator(request)
+    market = market_by_code(params.market)
     rows = suggestions.fee_suggestions(
-        market=market, category=_category(params.category), by_area=params.by_area
+        market=market, category=category_by_slug(params.category), by_area=params.by_area
     )
     return [suggestion_out(s) for s in rows]
 
@@ -303,7 +284,7 @@ def apply_fee_suggestion(request, payload: ApplyIn):
     """Apply a suggested helper fee to a price-book entry. Checked again against the current
     figures: the fee must be the suggestion or lie within its bounds. Recorded in the price
     history with source "suggestion" and the suggestion's reason."""
-    _require_operator(request)
+    require_operator(request)
     entry = get_object_or_404(
         PriceBookEntry.objects.select_related("market", "category"), pk=payload.entry_id
     )
