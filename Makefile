@@ -56,8 +56,9 @@ format: venv ## Reformat and autofix
 test: lint ## Lint, then run the whole test suite
 	$(VENV)/bin/pytest
 
-bench: venv ## Benchmarks: medians and ratios against naive baselines
-	$(PY) -m benchmarks
+BENCH_SUITES ?= matching supply economics
+bench: venv ## Benchmarks: medians and ratios against naive baselines (BENCH_SUITES)
+	for suite in $(BENCH_SUITES); do $(PY) -m benchmarks --suite $$suite || exit 1; done
 
 load: venv ## HTTP load test: gunicorn + Locust, LOAD_SECONDS (default 60), own database
 	$(PY) -m benchmarks.load

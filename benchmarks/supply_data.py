@@ -269,7 +269,7 @@ def _insert(model, objs: list) -> None:
     most of its time preparing each value, which a million rows feel."""
     if not objs:
         return
-    fields = model._meta.concrete_fields
+    fields = [f for f in model._meta.concrete_fields if not f.generated]  # the database's own
     adapters = []
     for f in fields:
         if isinstance(f, DateTimeField):

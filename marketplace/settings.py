@@ -236,6 +236,11 @@ if not 1 <= SUPPLY_CELL_KM <= 100:
 SUPPLY_REFRESH_MINUTES = env_int("SUPPLY_REFRESH_MINUTES", 10)
 if SUPPLY_REFRESH_MINUTES < 0:
     raise ImproperlyConfigured("SUPPLY_REFRESH_MINUTES must be 0 (every round) or more")
+# How often the economics rollup is brought up to date (minutes). The dashboard is exact either
+# way (days changed since are read from the rows); a short interval keeps that part small.
+ECONOMICS_ROLLUP_MINUTES = env_int("ECONOMICS_ROLLUP_MINUTES", 10)
+if ECONOMICS_ROLLUP_MINUTES < 0:
+    raise ImproperlyConfigured("ECONOMICS_ROLLUP_MINUTES must be 0 (every round) or more")
 
 # --- Abuse limits (README "Abuse limits") ------------------------------------------------------
 # "<count>/<window>" with the window in s, m, h or d; "0" turns a limit off. Counted per fixed

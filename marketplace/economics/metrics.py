@@ -1,5 +1,8 @@
 """Operator economics (DESIGN §7): does the pilot pay? Reads only; computed by database
-aggregation (a handful of grouped queries per call, no Python loop over job rows).
+aggregation (a fixed number of grouped queries per call, no Python loop over job rows). The
+additive figures come from the daily rollup for whole days no change has touched since its
+last refresh, and from the job rows for the rest (`rolled.py`, `rollup.py`): the same numbers
+either way, never stale.
 
 **Attribution.** Every figure is about the requests *posted* in the scope (``created_at`` in
 ``[start, end)``, in the market, optionally one category and one supply grid cell), whatever
@@ -19,11 +22,12 @@ or as the fallback.
 
 **Formulas.**
 
-* fill rate = helper requests accepted within T (``Scope.fill_within``, to the millisecond)
-  ÷ helper requests.
-* time to accept (posting → acceptance) over accepted requests: median = the middle value, or
-  the mean of the two middle values rounded half up; p90 = nearest rank, the value at rank
-  ⌈0.9 n⌉ (the supply figures' rules).
+* fill rate = helper requests accepted within T (``Scope.fill_within``; posting → acceptance
+  ≤ T, to the microsecond) ÷ helper requests.
+* time to accept (posting → acceptance, ``JobRequest.accept_wait_us``) over accepted requests,
+  in whole seconds rounded half up: median = the middle value, or the mean of the two middle
+  values rounded half up; p90 = nearest rank, the value at rank ⌈0.9 n⌉ (the supply figures'
+  rules).
 * completion rate = confirmed ÷ accepted; cancellation rate = cancelled (by anyone) ÷ posted.
 * active helpers = vetted helpers who have not paused (``is_available``), *now* (a snapshot:
   the profile keeps no history). Market-wide: the market's helpers, with the category's skill
@@ -71,25 +75,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.economics import people, rolled
 from marketplace.economics import queries as q
 
 # Part of this module's interface (the what-if and the dashboard use them).
 from marketplace.economics.queries import active_helpers, break_even, div_half_up, scoped
-from marketplace.jobs.models import (
-    Fulfilment,
-    JobEvent,
-    JobOffer,
-    JobRequest,
-    JobStatus,
-    Review,
-    ReviewDirection,
-)
 from marketplace.pricing.models import Market, ServiceCategory
-from marketplace.supply.cells import Cell, Grid, grid_for
+from marketplace.supply.cells import Grid, grid_for
 
 __all__ = [
     "AreaRow",
@@ -248,70 +243,14 @@ class ChoicePoint:
 
 
 def metrics(scope: Scope) -> Metrics:
-    jobs = q.scoped(JobRequest.objects.all(), scope)
-    middle = scope.start + (scope.end - scope.start) / 2
-    counts = jobs.aggregate(
-        **q.job_counts(scope),
-        # Per-job probes of small indexes, in the same pass over the scope's jobs, only where
-        # the answer is not known already: an accepted job always has an offer (acceptance
-        # records one); a professional visit chosen at posting was never offered and never
-        # expired; an expired job stays expired or becomes a professional visit (the only
-        # transition out of expired).
-        offered=Count(
-            "id",
-            filter=Q(accepted_at__isnull=False)
-            | Q(Q(choice=Fulfilment.HELPER), Exists(JobOffer.objects.filter(job=OuterRef("pk")))),
-        ),
-        expired=Count(
-            "id",
-            filter=Q(
-                Q(status__in=(JobStatus.EXPIRED, JobStatus.PROFESSIONAL), choice=Fulfilment.HELPER),
-                Exists(JobEvent.objects.filter(job=OuterRef("pk"), kind="expired")),
-            ),
-        ),
-        cancelled=Count("id", filter=Q(status=JobStatus.CANCELLED)),
-        cancelled_by_customer=Count(
-            "id", filter=Q(status=JobStatus.CANCELLED, cancelled_by="customer")
-        ),
-        cancelled_by_operator=Count(
-            "id", filter=Q(status=JobStatus.CANCELLED, cancelled_by="operator")
-        ),
-        professional_booked=Count("id", filter=Q(fulfilment=Fulfilment.PROFESSIONAL)),
-        price_sum=Sum("price"),
-        list_price_sum=Sum("professional_list_price"),
-    )
-    median, p90 = q.percentiles(jobs, counts["accepted"])
-    # Per customer and per helper, then counted: one grouped query each.
-    customers = q.summarise(
-        jobs.values("customer_id").annotate(requests=Count("id")),
-        all="COUNT(*)",
-        repeat=q.sql_count_where("requests", ">= 2"),
-    )
-    helpers_confirmed = q.summarise(
-        jobs.filter(status=JobStatus.CONFIRMED)
-        .values("assigned_helper_id")
-        .annotate(
-            first=Count("id", filter=Q(created_at__lt=middle)),
-            second=Count("id", filter=Q(created_at__gte=middle)),
-        ),
-        all="COUNT(*)",
-        first=q.sql_count_where("first", "> 0"),
-        both=q.sql_count_where("first", "> 0", "second", "> 0"),
-    )
-    reviews = (
-        q.scoped(Review.objects.all(), scope, "job__")
-        # Reviews open once a job is confirmed, and a confirmed job stays confirmed: only
-        # those jobs are looked up.
-        .filter(direction=ReviewDirection.OF_HELPER, job__status=JobStatus.CONFIRMED)
-        .aggregate(
-            ratings=Count("id"),
-            rating=Avg("rating"),
-            answers=Count("id", filter=Q(nps__isnull=False)),
-            promoters=Count("id", filter=Q(nps__gte=9)),
-            detractors=Count("id", filter=Q(nps__lte=6)),
-        )
-    )
-    money = q.money_row(q.payments(scope).aggregate(**q.money()))
+    sp = rolled.split(scope)
+    counts = rolled.job_counts(sp)
+    counts["accepted_within"] = rolled.accepted_within(sp)[None]
+    median, p90 = rolled.percentiles(sp, rolled.wait_histogram(sp))
+    customers = people.customers(scope, posted=counts["posted"])
+    helpers_confirmed = people.helpers_with_confirmed_jobs(scope, confirmed=counts["confirmed"])
+    reviews = rolled.reviews(sp)
+    money = rolled.money(sp)
     helpers = q.active_helpers(scope)
 
     confirmed = counts["confirmed"]
@@ -356,8 +295,8 @@ def metrics(scope: Scope) -> Metrics:
         helper_retention=q.rate(helpers_confirmed["both"], helpers_confirmed["first"]),
         nps=(100.0 * (reviews["promoters"] - reviews["detractors"]) / answers if answers else None),
         nps_answers=answers,
-        csat=float(reviews["rating"]) if reviews["ratings"] else None,
-        price_ratio=q.rate(counts["price_sum"] or 0, counts["list_price_sum"] or 0),
+        csat=reviews["rating_sum"] / reviews["ratings"] if reviews["ratings"] else None,
+        price_ratio=q.rate(counts["price_sum"], counts["list_price_sum"]),
         helper_choice_share=q.rate(counts["helper_requests"], counts["posted"]),
         helper_requests=counts["helper_requests"],
         accepted_within=counts["accepted_within"],
@@ -376,28 +315,21 @@ def metrics(scope: Scope) -> Metrics:
 def weekly(scope: Scope) -> list[WeekRow]:
     """Funnel per week (Monday start, market time), with the fill rate; every week of the scope,
     empty ones included."""
-    starts = q.period_starts(scope, "week")
-    rows = {
-        q.as_date(r["bucket"]): r
-        for r in q.scoped(JobRequest.objects.all(), scope)
-        .annotate(bucket=q.bucket(starts, scope.tz, "created_at"))
-        .values("bucket")
-        .annotate(**q.job_counts(scope))
-        .order_by()
-    }
+    sp = rolled.split(scope)
+    names = ("posted", "helper_requests", "accepted", "confirmed")
+    counts = rolled.counts_by_period(sp, "week", names)
+    within = rolled.accepted_within(sp, "week")
     result = []
-    for start in starts:
-        r = rows.get(start, {})
-        helper_requests = r.get("helper_requests", 0)
+    for start, c in counts.items():
         result.append(
             WeekRow(
                 week_start=start,
-                posted=r.get("posted", 0),
-                accepted=r.get("accepted", 0),
-                confirmed=r.get("confirmed", 0),
-                fill_rate=q.rate(r.get("accepted_within", 0), helper_requests),
-                helper_requests=helper_requests,
-                accepted_within=r.get("accepted_within", 0),
+                posted=c["posted"],
+                accepted=c["accepted"],
+                confirmed=c["confirmed"],
+                fill_rate=q.rate(within[start], c["helper_requests"]),
+                helper_requests=c["helper_requests"],
+                accepted_within=within[start],
             )
         )
     return result
@@ -406,28 +338,14 @@ def weekly(scope: Scope) -> list[WeekRow]:
 def monthly(scope: Scope) -> list[MonthRow]:
     """Confirmed jobs, money and break-even per month (1st, market time), every month of the
     scope. The fixed cost is the market's current monthly cost, whole for partial months."""
-    starts = q.period_starts(scope, "month")
-    jobs = {
-        q.as_date(r["bucket"]): r
-        for r in q.scoped(JobRequest.objects.all(), scope)
-        .annotate(bucket=q.bucket(starts, scope.tz, "created_at"))
-        .values("bucket")
-        .annotate(posted=Count("id"), confirmed=Count("id", filter=Q(status=JobStatus.CONFIRMED)))
-        .order_by()
-    }
-    money = {
-        q.as_date(r["bucket"]): q.money_row(r)
-        for r in q.payments(scope)
-        .annotate(bucket=q.bucket(starts, scope.tz, "job__created_at"))
-        .values("bucket")
-        .annotate(**q.money())
-        .order_by()
-    }
+    sp = rolled.split(scope)
+    counts = rolled.counts_by_period(sp, "month", ("posted", "confirmed"))
+    money = rolled.money_by_month(sp)
     fixed = scope.market.fixed_cost_per_month
     result = []
-    for start in starts:
-        j, m = jobs.get(start, {}), money.get(start, q.money_row({}))
-        confirmed = j.get("confirmed", 0)
+    for start, c in counts.items():
+        m = money[start]
+        confirmed = c["confirmed"]
         contribution = m["net"] - m["processing"]
         needed, _note = q.break_even(fixed_cost=fixed, contribution=contribution, jobs=confirmed)
         result.append(
@@ -436,7 +354,7 @@ def monthly(scope: Scope) -> list[MonthRow]:
                 confirmed=confirmed,
                 net_revenue=m["net"],
                 break_even_jobs=needed,
-                posted=j.get("posted", 0),
+                posted=c["posted"],
                 fees=m["fees"],
                 fee_refunds=m["fee_refunds"],
                 processing_costs=m["processing"],
@@ -454,22 +372,12 @@ def by_area(scope: Scope) -> list[AreaRow]:
     """Requests per supply grid cell (of the job's exact point) against the helpers whose
     radius covers the cell's centre (see `queries.area_helpers`); busiest cells first."""
     grid = scope.grid
-    rows = list(
-        q.scoped(JobRequest.objects.all(), scope)
-        .annotate(**q.cell_keys(grid))
-        .values("cy", "cx")
-        .annotate(
-            posted=Count("id"),
-            helper_requests=Count("id", filter=Q(choice=Fulfilment.HELPER)),
-            accepted=Count("id", filter=Q(accepted_at__isnull=False)),
-        )
-        .order_by()
-    )
-    cells = [Cell(int(r["cy"]), int(r["cx"])) for r in rows]
+    counts = rolled.area_counts(scope)
+    cells = list(counts)
     helpers = q.area_helpers(scope, cells)
     result = []
-    for cell, r in zip(cells, rows, strict=True):
-        n = helpers[cell]
+    for cell in cells:
+        r, n = counts[cell], helpers[cell]
         lat, lng = grid.centre(cell)
         result.append(
             AreaRow(
@@ -491,23 +399,16 @@ def choice_points(scope: Scope) -> list[ChoicePoint]:
     """What customers chose per quoted (helper price, professional list price, free
     installation) triple; quotes without a professional list price are left out (no ratio).
     Ordered by price ratio."""
-    rows = (
-        q.scoped(JobRequest.objects.all(), scope)
-        .filter(professional_list_price__gt=0)
-        .values("price", "professional_list_price", "professional_install_free")
-        .annotate(quotes=Count("id"), chose_helper=Count("id", filter=Q(choice=Fulfilment.HELPER)))
-        .order_by()
-    )
     points = [
         ChoicePoint(
-            price_ratio=r["price"] / r["professional_list_price"],
-            quotes=r["quotes"],
-            chose_helper=r["chose_helper"],
-            price=r["price"],
-            professional_list_price=r["professional_list_price"],
-            professional_install_free=bool(r["professional_install_free"]),
+            price_ratio=price / list_price,
+            quotes=c["quotes"],
+            chose_helper=c["chose_helper"],
+            price=price,
+            professional_list_price=list_price,
+            professional_install_free=free,
         )
-        for r in rows
+        for (price, list_price, free), c in rolled.quote_counts(rolled.split(scope)).items()
     ]
     points.sort(key=lambda p: (p.price_ratio, p.professional_install_free, p.price))
     return points

@@ -1,6 +1,6 @@
 """The building blocks of the economics figures (`metrics.py` has the definitions): the
-scope's filter, the aggregate expressions shared by the whole-scope and per-period queries,
-exact percentiles, the helper counts, period buckets and the break-even rule."""
+scope's filter, the aggregate expressions shared by the rows and the rollup (`rolled.py`,
+`rollup.py`), the helper counts, period buckets and the break-even rule."""
 
 from __future__ import annotations
 
@@ -10,22 +10,35 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, DateField, F, Max, Q, QuerySet, Sum, Value, When, Window
-from django.db.models.functions import RowNumber
-from django.db.models.lookups import LessThanOrEqual
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from marketplace.helpers.models import HelperProfile, HelperStatus
-from marketplace.jobs.models import Fulfilment, JobStatus
+from marketplace.jobs.models import Fulfilment, JobEvent, JobOffer, JobStatus
 from marketplace.payments.models import Payment
 from marketplace.supply.cells import Cell
 from marketplace.supply.models import SupplyDemandStat
 
-# Shared with the supply figures: FLOOR and posting → acceptance seconds in the database's own
-# arithmetic (Django's generic versions are a Python call per row on SQLite), and the count of
-# helpers whose radius covers a cell.
-from marketplace.supply.services import _WAIT, _Floor, _HelperCounter
+# Shared with the supply figures: FLOOR in the database's own arithmetic (Django's generic
+# version is a Python call per row on SQLite), and the count of helpers whose radius covers a
+# cell.
+from marketplace.supply.services import _Floor, _HelperCounter
 
 if TYPE_CHECKING:
     from marketplace.economics.metrics import Scope
@@ -73,15 +86,35 @@ def cell_keys(grid, prefix: str = "") -> dict:
     }
 
 
-def scoped(qs: QuerySet, scope: Scope, prefix: str = "") -> QuerySet:
-    """Filter `qs` to the scope's jobs; `prefix` reaches the job ("job__" from a related row)."""
-    qs = qs.filter(
-        **{
-            f"{prefix}market": scope.market,
-            f"{prefix}created_at__gte": scope.start,
-            f"{prefix}created_at__lt": scope.end,
-        }
-    )
+class _NotIndexed(Func):
+    """A column the query must not be driven by: on SQLite, which keeps no value histograms,
+    the planner would take any range on created_at over a far narrower one on another indexed
+    column; the unary ``+`` keeps the condition as a filter only. Elsewhere the column as is
+    (PostgreSQL chooses by its statistics)."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
+
+
+def scoped(
+    qs: QuerySet, scope: Scope, prefix: str = "", ranges=None, posted_filter_only=False
+) -> QuerySet:
+    """Filter `qs` to the scope's jobs; `prefix` reaches the job ("job__" from a related row).
+    `ranges`: created_at ranges inside the scope to read instead of the whole of it (only
+    those conditions, so that the database can use each range of its index).
+    `posted_filter_only`: the query is narrowed by another index (see `_NotIndexed`)."""
+    if ranges is None:
+        ranges = ((scope.start, scope.end),)
+    column = f"{prefix}created_at"
+    if posted_filter_only:
+        qs = qs.alias(_posted=_NotIndexed(F(column), output_field=DateTimeField()))
+        column = "_posted"
+    posted = Q()
+    for start, end in ranges:
+        posted |= Q(**{f"{column}__gte": start, f"{column}__lt": end})
+    qs = qs.filter(posted, **{f"{prefix}market": scope.market})
     if scope.category is not None:
         qs = qs.filter(**{f"{prefix}category": scope.category})
     if scope.cell is not None:
@@ -92,29 +125,71 @@ def scoped(qs: QuerySet, scope: Scope, prefix: str = "") -> QuerySet:
     return qs
 
 
-def within(scope: Scope) -> LessThanOrEqual:
-    # julianday arithmetic is exact to about 10 µs: a millisecond's slack keeps "exactly T" in.
-    return LessThanOrEqual(_WAIT, Value(scope.fill_within.total_seconds() + 0.001))
+def day_counts() -> dict:
+    """The additive per-job counts of the metrics (`rolled.COUNTS`), as aggregate() keyword
+    arguments: over a scope's rows, per period, and per day for the rollup.
 
-
-def job_counts(scope: Scope) -> dict:
-    """The per-job counts, as aggregate() keyword arguments (used whole and per bucket)."""
+    ``offered`` and ``expired`` probe small indexes per job, only where the answer is not known
+    already: an accepted job always has an offer (acceptance records one); a professional
+    visit chosen at posting was never offered and never expired; an expired job stays expired
+    or becomes a professional visit (the only transition out of expired)."""
     helper = Q(choice=Fulfilment.HELPER)
+    cancelled = Q(status=JobStatus.CANCELLED)
     return {
         "posted": Count("id"),
         "helper_requests": Count("id", filter=helper),
+        "offered": Count(
+            "id",
+            filter=Q(accepted_at__isnull=False)
+            | Q(helper, Exists(JobOffer.objects.filter(job=OuterRef("pk")))),
+        ),
         "accepted": Count("id", filter=Q(accepted_at__isnull=False)),
-        "accepted_within": Count("id", filter=Q(within(scope), helper)),
         "completed": Count("id", filter=Q(completed_at__isnull=False)),
         "confirmed": Count("id", filter=Q(status=JobStatus.CONFIRMED)),
+        "cancelled": Count("id", filter=cancelled),
+        "cancelled_by_customer": Count("id", filter=cancelled & Q(cancelled_by="customer")),
+        "cancelled_by_operator": Count("id", filter=cancelled & Q(cancelled_by="operator")),
+        "expired": Count(
+            "id",
+            filter=Q(
+                helper,
+                Q(status__in=(JobStatus.EXPIRED, JobStatus.PROFESSIONAL)),
+                Exists(JobEvent.objects.filter(job=OuterRef("pk"), kind="expired")),
+            ),
+        ),
+        "professional_booked": Count("id", filter=Q(fulfilment=Fulfilment.PROFESSIONAL)),
+        "price_sum": Sum("price"),
+        "list_price_sum": Sum("professional_list_price"),
     }
 
 
-def payments(scope: Scope) -> QuerySet:
-    """The payments of the scope's jobs. Only jobs a helper holds or held can have money
-    captured (payments are booked on acceptance; a release clears the acceptance but also
-    releases the whole authorisation), so the others are not looked up."""
-    return scoped(Payment.objects.all(), scope, "job__").filter(job__accepted_at__isnull=False)
+def area_counts() -> dict:
+    """Per supply grid cell: requests, requests for a helper, accepted. Rows are counted by
+    ``created_at`` (never NULL), which the report index holds, so PostgreSQL can answer from
+    the index alone (its indexes do not carry ``id``)."""
+    return {
+        "posted": Count("created_at"),
+        "helper_requests": Count("created_at", filter=Q(choice=Fulfilment.HELPER)),
+        "accepted": Count("created_at", filter=Q(accepted_at__isnull=False)),
+    }
+
+
+def review_sums() -> dict:
+    """The customers' ratings and NPS answers, as aggregate() keyword arguments."""
+    return {
+        "ratings": Count("id"),
+        "rating_sum": Sum("rating"),
+        "answers": Count("id", filter=Q(nps__isnull=False)),
+        "promoters": Count("id", filter=Q(nps__gte=9)),
+        "detractors": Count("id", filter=Q(nps__lte=6)),
+    }
+
+
+def payments_all() -> QuerySet:
+    """Payments that can hold captured money: only jobs a helper holds or held (payments are
+    booked on acceptance; a release clears the acceptance but also releases the whole
+    authorisation), so the others are not looked up. Scope them with `scoped(…, "job__")`."""
+    return Payment.objects.filter(job__accepted_at__isnull=False)
 
 
 def money() -> dict:
@@ -151,25 +226,6 @@ def money_row(row: dict) -> dict:
         "processing": processing,
         "captured": row.get("captured") or 0,
     }
-
-
-def percentiles(jobs: QuerySet, n: int) -> tuple[int | None, int | None]:
-    """Median and p90 of posting → acceptance over the `n` accepted jobs, in the database:
-    accepted jobs ranked by waiting time (one sort), and only the (at most three) ranks the
-    percentiles need come back."""
-    if n == 0:
-        return None, None
-    middle = ((n + 1) // 2,) if n % 2 else (n // 2, n // 2 + 1)
-    p90 = -(-9 * n // 10)  # ⌈0.9 n⌉, nearest rank
-    ranked = (
-        jobs.filter(accepted_at__isnull=False)
-        .annotate(wait=_WAIT, rank=Window(RowNumber(), order_by=[F("wait").asc(), F("id").asc()]))
-        .filter(rank__in=sorted({*middle, p90}))
-        .order_by()
-        .values_list("rank", "wait")
-    )
-    seconds = {rank: max(0, round(wait)) for rank, wait in ranked}
-    return div_half_up(sum(seconds[r] for r in middle), len(middle)), seconds[p90]
 
 
 def summarise(qs: QuerySet, **columns: str) -> dict[str, int]:

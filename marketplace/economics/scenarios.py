@@ -33,8 +33,9 @@ settled and do nothing. Bill-to-account makes no remote call, so nothing waits o
 inside the transaction; the Stripe provider is refused (it needs a customer at a card form).
 
 **One transaction.** Reset and seeding commit together or not at all. The supply/demand figures
-are then rebuilt for the pilot's days (`supply_refresh(since=, until=)`), as the incremental
-refresh only looks at recent changes.
+and the economics rollup are then rebuilt for the pilot's days (`supply_refresh` and
+`rollup_refresh` with since/until), as their incremental runs only look at recent changes (and
+a reset deleted jobs, which no change marks).
 
 **Reproducible.** One `random.Random(seed)` drives every choice; the pilot ends at 00:00 on a
 Monday (the latest at least three days ago, or `end`), so the weekday pattern that decides who
@@ -64,6 +65,7 @@ from django.utils import timezone
 from marketplace.accounts.models import Role, User
 from marketplace.core import demo
 from marketplace.economics.metrics import Scope, metrics
+from marketplace.economics.rollup import rollup_refresh
 from marketplace.helpers.geo import OfflineGazetteer
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.services import helper_apply, helper_vet
@@ -345,6 +347,7 @@ def seed_pilot(
                 rebuild = (min(start, old[0]), max(stop, old[1]))
         _Pilot(spec, market, random.Random(seed), start, stop, summary).run()
     supply_refresh(since=rebuild[0], until=rebuild[1])
+    rollup_refresh(since=rebuild[0], until=rebuild[1])  # deleted jobs leave no stale days
     summary.seconds = clock.perf_counter() - started
     return summary
 

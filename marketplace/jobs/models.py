@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.jobs.expressions import WaitMicroseconds
 from marketplace.pricing.models import Market, ServiceCategory
 
 
@@ -90,6 +91,11 @@ class JobRequest(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Posting → acceptance in microseconds, kept by the database itself (NULL until accepted):
+    # the economics percentiles and "filled within T" read it through an index.
+    accept_wait_us = models.GeneratedField(
+        expression=WaitMicroseconds(), output_field=models.BigIntegerField(), db_persist=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -121,6 +127,38 @@ class JobRequest(models.Model):
                 name="job_market_report",
             ),
             models.Index(fields=["assigned_helper", "status"], name="job_helper_status"),
+            # Economics (economics/rolled.py): the accepted jobs of a market within a range of
+            # waiting times (the median's or the fill rate's minute), without reading the rest.
+            models.Index(
+                fields=["market", "accept_wait_us", "created_at", "category", "choice"],
+                name="job_market_wait",
+                condition=Q(accept_wait_us__isnull=False),
+            ),
+            # Economics (economics/people.py): distinct customers (repeat rate) and helpers
+            # with confirmed jobs (utilisation, retention) of a period, from the index alone:
+            # the period's entries grouped per person ("scan"), or one seek per person
+            # ("probe"), whichever reads less.
+            models.Index(
+                fields=["market", "created_at", "customer", "category"],
+                name="job_market_posted_customer",
+            ),
+            models.Index(
+                fields=["market", "customer", "created_at", "category"],
+                name="job_market_customer",
+            ),
+            # Economics area map (economics/rolled.py): a period's requests per grid cell.
+            models.Index(
+                fields=["market", "created_at", "lat", "lng", "choice", "accepted_at", "category"],
+                name="job_market_posted_area",
+            ),
+            models.Index(
+                fields=["market", "status", "created_at", "assigned_helper", "category"],
+                name="job_market_status_posted",
+            ),
+            models.Index(
+                fields=["market", "status", "assigned_helper", "created_at", "category"],
+                name="job_market_status_helper",
+            ),
             # Helpers' nearby feed: open jobs in a lat range (exact point, as acceptance uses).
             models.Index(
                 fields=["lat", "lng"],
@@ -221,6 +259,8 @@ class JobEvent(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["job", "created_at"], name="event_job_time"),
+            # What changed since the economics rollup's last refresh (economics.rollup).
+            models.Index(fields=["created_at"], name="event_created"),
             # Economics: "did this job expire?" probes a small index, not all of a job's events.
             models.Index(fields=["job"], name="event_expired_job", condition=Q(kind="expired")),
         ]
@@ -266,6 +306,7 @@ class Review(models.Model):
         ]
         indexes = [
             # Economics: NPS and CSAT of a period's jobs read from the index alone.
+            models.Index(fields=["created_at"], name="review_created"),  # economics.rollup
             models.Index(fields=["job", "direction", "rating", "nps"], name="review_job_scores"),
         ]
 

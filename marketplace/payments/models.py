@@ -60,6 +60,8 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["status", "capture_before"], name="payment_status_deadline"),
             models.Index(fields=["provider_ref"], name="payment_provider_ref"),
+            # What changed since the economics rollup's last refresh (economics.rollup).
+            models.Index(fields=["updated_at"], name="payment_updated"),
             # Economics: a period's captured and refunded money read from the index alone.
             models.Index(
                 fields=[

@@ -83,6 +83,20 @@ class SupplyDemandStat(models.Model):
         indexes = [
             # The selectors: one market, one grid, a date range (then cells and categories).
             models.Index(fields=["market", "cell_km", "period"], name="supply_stat_market_period"),
+            # The economics area map: the most helpers per cell over a period, index only.
+            models.Index(
+                fields=[
+                    "market",
+                    "cell_km",
+                    "period",
+                    "cell_y",
+                    "cell_x",
+                    "category",
+                    "active_helpers",
+                    "active_helpers_any_skill",
+                ],
+                name="supply_stat_period_helpers",
+            ),
         ]
 
     def __str__(self) -> str:
