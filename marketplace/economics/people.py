@@ -68,7 +68,10 @@ def helpers_with_confirmed_jobs(
         )
     return q.summarise(
         per_helper,
-        all=q.sql_count_where("first", "> 0") + " + " + _count_only_second(),
+        # A probed helper may have no confirmed job at all: count those with one in either half.
+        all=q.sql_count_where("first", "> 0")
+        + " + "
+        + q.sql_count_where("first", "= 0", "second", "> 0"),
         first=q.sql_count_where("first", "> 0"),
         both=q.sql_count_where("first", "> 0", "second", "> 0"),
     )
@@ -78,10 +81,6 @@ def _one_if(condition) -> Case:
     """1 or 0 (the scan's per-helper counts are numbers, and PostgreSQL does not compare
     booleans with them)."""
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
-def _count_only_second() -> str:
-    return q.sql_count_where("first", "= 0", "second", "> 0")
 
 
 # What a probe (a correlated index seek or two) costs in jobs of a scan, measured on the

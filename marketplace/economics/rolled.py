@@ -44,22 +44,8 @@ from marketplace.supply.cells import Cell
 if TYPE_CHECKING:
     from marketplace.economics.metrics import Scope
 
-# The additive job counts, by their name in `DayFigures`.
-COUNTS = (
-    "posted",
-    "helper_requests",
-    "offered",
-    "accepted",
-    "completed",
-    "confirmed",
-    "cancelled",
-    "cancelled_by_customer",
-    "cancelled_by_operator",
-    "expired",
-    "professional_booked",
-    "price_sum",
-    "list_price_sum",
-)
+# The additive job counts: `queries.day_counts` names, which are `DayFigures` columns.
+COUNTS = tuple(q.day_counts())
 # Money (`queries.money` names) and reviews (`queries.review_sums` names) in `DayFigures`.
 MONEY = {
     "gmv": "gmv",
@@ -86,13 +72,13 @@ class Split:
     days: tuple[tuple[date, date], ...] = ()
     rows: tuple[tuple[datetime, datetime], ...] = field(default=())
 
-    def rolled(self, name: str = "day") -> Q | None:
-        """The rolled days, as a condition on a rollup table's date column."""
+    def rolled(self) -> Q | None:
+        """The rolled days, as a condition on a rollup table's ``day``."""
         if not self.days:
             return None
         condition = Q()
         for first, last in self.days:
-            condition |= Q(**{f"{name}__gte": first, f"{name}__lte": last})
+            condition |= Q(day__gte=first, day__lte=last)
         return condition
 
     def rolled_ranges(self) -> tuple[tuple[datetime, datetime], ...]:
@@ -139,8 +125,8 @@ def _whole_days(scope: Scope) -> tuple[date, date]:
     return first, end
 
 
-def _rollup(model, sp: Split, name: str = "day") -> QuerySet | None:
-    condition = sp.rolled(name)
+def _rollup(model, sp: Split) -> QuerySet | None:
+    condition = sp.rolled()
     if condition is None:
         return None
     qs = model.objects.filter(condition, market=sp.scope.market)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Max, Min, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -36,7 +35,13 @@ from marketplace.jobs.models import (
 from marketplace.payments.models import Payment
 from marketplace.pricing.models import Market
 from marketplace.supply.cells import grid_for
-from marketplace.supply.services import _day_start, _posted_on
+from marketplace.supply.services import (
+    _chunks,
+    _day_start,
+    _days_with_data,
+    _local_date,
+    _posted_on,
+)
 
 # What the rows mean (buckets, columns); a refresh rebuilds rows written by another version.
 VERSION = 1
@@ -128,14 +133,24 @@ def rollup_refresh(
     days_done = rows = 0
     for market in Market.objects.order_by("pk"):
         tz = ZoneInfo(market.time_zone)
+        derived = DayFigures.objects.filter(market=market)
         if full:
-            days = _days_with_data(market, tz, None, None)
+            days = _days_with_data(
+                market=market, tz=tz, first=None, end=None, derived=derived, day_field="day"
+            )
         else:
             # A range is rebuilt on top of what changed since the last run, which this run's
             # marks will cover from now on.
             days = changed_days(market, changed) | {timezone.localtime(now, tz).date()}
             if since is not None or until is not None:
-                days |= _days_with_data(market, tz, _local(since, tz), _local(until, tz))
+                days |= _days_with_data(
+                    market=market,
+                    tz=tz,
+                    first=_local_date(since, tz),
+                    end=_local_date(until, tz),
+                    derived=derived,
+                    day_field="day",
+                )
         for chunk in _chunks(sorted(days), CHUNK_DAYS):
             rows += _refresh_days(market, tz, chunk)
             days_done += len(chunk)
@@ -151,39 +166,6 @@ def rollup_refresh(
         duration_ms=round((time.perf_counter() - started) * 1000),
         **marks,
     )
-
-
-def _local(value: datetime | date | None, tz: ZoneInfo) -> date | None:
-    if isinstance(value, datetime):
-        return timezone.localtime(value, tz).date() if timezone.is_aware(value) else value.date()
-    return value
-
-
-def _chunks(days: list[date], size: int) -> Iterable[list[date]]:
-    for i in range(0, len(days), size):
-        yield days[i : i + size]
-
-
-def _days_with_data(market: Market, tz: ZoneInfo, first: date | None, end: date | None) -> set:
-    """Every day in [first, end) from the market's first job to its last, and the days with
-    rollup rows (so that stale ones go too)."""
-    jobs = JobRequest.objects.filter(market=market)
-    stale = DayFigures.objects.filter(market=market)
-    if first is not None:
-        jobs, stale = (
-            jobs.filter(created_at__gte=_day_start(first, tz)),
-            stale.filter(day__gte=first),
-        )
-    if end is not None:
-        jobs, stale = jobs.filter(created_at__lt=_day_start(end, tz)), stale.filter(day__lt=end)
-    days = set(stale.values_list("day", flat=True).order_by().distinct())
-    span = jobs.aggregate(first=Min("created_at"), last=Max("created_at"))
-    if span["first"] is not None:
-        day, last = _local(span["first"], tz), _local(span["last"], tz)
-        while day <= last:
-            days.add(day)
-            day += timedelta(days=1)
-    return days
 
 
 def _refresh_days(market: Market, tz: ZoneInfo, days: list[date]) -> int:

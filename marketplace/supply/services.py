@@ -183,21 +183,29 @@ def _touched_days(*, markets: list[Market], changed_since: datetime) -> dict[int
 
 
 def _days_with_data(
-    *, market: Market, tz: ZoneInfo, first: date | None, end: date | None
+    *,
+    market: Market,
+    tz: ZoneInfo,
+    first: date | None,
+    end: date | None,
+    derived: QuerySet | None = None,
+    day_field: str = "period",
 ) -> set[date]:
-    """Days in [first, end) with jobs, or with rows to replace (so stale rows go too)."""
+    """Days in [first, end) with jobs, or with rows to replace (so stale rows go too):
+    `derived`, the market's derived rows dated by `day_field` (default: the supply figures;
+    the economics rollup passes its own)."""
     jobs = JobRequest.objects.filter(market=market)
-    stats = SupplyDemandStat.objects.filter(market=market)
+    stats = SupplyDemandStat.objects.filter(market=market) if derived is None else derived
     if first is not None:
         jobs = jobs.filter(created_at__gte=_day_start(first, tz))
-        stats = stats.filter(period__gte=first)
+        stats = stats.filter(**{f"{day_field}__gte": first})
     if end is not None:
         jobs = jobs.filter(created_at__lt=_day_start(end, tz))
-        stats = stats.filter(period__lt=end)
+        stats = stats.filter(**{f"{day_field}__lt": end})
     # Every day from the first job to the last (a day without jobs just yields no rows): two
     # index lookups instead of converting every job's time to the local day.
     span = jobs.aggregate(first=Min("created_at"), last=Max("created_at"))
-    days = set(stats.values_list("period", flat=True).order_by().distinct())
+    days = set(stats.values_list(day_field, flat=True).order_by().distinct())
     if span["first"] is not None:
         day, last = _local_date(span["first"], tz), _local_date(span["last"], tz)
         while day <= last:
