@@ -5,6 +5,7 @@ import csv
 import io
 import re
 from datetime import datetime
+from typing import Literal
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -169,7 +170,10 @@ def my_earnings(request):
 
 @operator_router.post("/payments/{job_id}/refund", response={200: PaymentOut, **ACTION_ERRORS})
 def refund(request, job_id: int, payload: RefundIn):
-    """Refund a captured payment fully or partly (disputes). Amount in minor units."""
+    """Refund a captured payment fully or partly (disputes). Amount in minor units. The amount
+    is reserved before the provider is called: while another refund of the same payment is
+    still being processed, one that would not fit answers 409 (`refund_in_progress`); one
+    larger than what is left answers 422. Neither reaches the provider."""
     require_operator(request)
     payment = get_object_or_404(Payment.objects.select_related("job"), job__pk=job_id)
     payment = services.payment_refund(
@@ -255,3 +259,59 @@ def invoices(request, period: str, format: str = "json"):
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="invoice-lines-{period}.csv"'
     return response
+
+
+class ProviderCallOut(Schema):
+    id: int
+    job_id: int
+    action: str = Field(description="authorise, capture, cancel, reauthorise-release or refund")
+    idempotency_key: str
+    amount: int | None = Field(None, description="Minor units, where the call moves money")
+    currency: str
+    status: str = Field(description="pending (waiting for the provider's answer) or failed")
+    attempts: int
+    gave_up: bool = Field(description="Out of automatic attempts: waits for a retry by hand")
+    last_error: str = Field(description="The provider's or the ledger's reason")
+    created_at: datetime
+    done_at: datetime | None
+
+
+def provider_call_out(call) -> dict:
+    return {
+        "id": call.pk,
+        "job_id": call.payment.job_id,
+        "action": call.action,
+        "idempotency_key": call.idempotency_key,
+        "amount": call.params.get("amount"),
+        "currency": call.payment.currency,
+        "status": call.status,
+        "attempts": call.attempts,
+        "gave_up": call.status == "pending" and call.attempts >= services.MAX_ATTEMPTS,
+        "last_error": call.last_error,
+        "created_at": call.created_at,
+        "done_at": call.done_at,
+    }
+
+
+@operator_router.get(
+    "/payment-calls", response={200: list[ProviderCallOut], **errors(401, 403, 422)}
+)
+def payment_calls(request, status: Literal["failed", "pending"] = "failed", limit: int = 50):
+    """Payment provider calls that need an operator's eye: `failed` ones (refused by the
+    provider or the ledger, newest first, with the reason) or `pending` ones still waiting for
+    the provider's answer past the first retry delay (oldest first)."""
+    require_operator(request)
+    calls = selectors.provider_calls(status=status, limit=max(1, min(limit, 200)))
+    return [provider_call_out(call) for call in calls]
+
+
+@operator_router.post(
+    "/payment-calls/{call_id}/retry", response={200: ProviderCallOut, **ACTION_ERRORS}
+)
+def payment_call_retry(request, call_id: int):
+    """Retry a pending call now, also one out of automatic attempts. The same idempotency key
+    is used, so the provider acts at most once; a refusal fails the call with its reason."""
+    require_operator(request)
+    call = services.provider_call_retry_now(call_id=call_id, actor=request.auth)
+    call = type(call).objects.select_related("payment").get(pk=call.pk)
+    return provider_call_out(call)

@@ -41,6 +41,11 @@ class Payment(models.Model):
     fee_captured = models.PositiveIntegerField(default=0)
     amount_refunded = models.PositiveIntegerField(default=0)
     fee_refunded = models.PositiveIntegerField(default=0)
+    refund_reserved = models.PositiveIntegerField(
+        default=0,
+        help_text="Refunds sent to the provider and not yet answered: reserved under the "
+        "payment's row lock so that concurrent refunds can never exceed what was captured",
+    )
     provider_ref = models.CharField(max_length=64, blank=True, help_text="e.g. pi_… or INV-…")
     provider_customer = models.CharField(max_length=64, blank=True)
     payment_method = models.CharField(max_length=64, blank=True)
@@ -85,6 +90,12 @@ class Payment(models.Model):
                 & Q(fee_refunded__lte=F("fee_captured")),
                 name="payment_amounts_consistent",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    amount_captured__gte=F("amount_refunded") + F("refund_reserved"),
+                ),
+                name="payment_refunds_within_capture",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -92,7 +103,8 @@ class Payment(models.Model):
 
     @property
     def refundable(self) -> int:
-        return self.amount_captured - self.amount_refunded
+        """What may still be refunded: captured, less refunded, less refunds in flight."""
+        return self.amount_captured - self.amount_refunded - self.refund_reserved
 
 
 class CallStatus(models.TextChoices):

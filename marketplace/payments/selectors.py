@@ -1,12 +1,22 @@
 """Reads on payments: the ledger's invariants, per-job and per-period views, invoice export."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
-from marketplace.payments.models import InvoiceLine, LedgerEntry, Payment, PaymentStatus
+from marketplace.payments.models import (
+    CallStatus,
+    InvoiceLine,
+    LedgerEntry,
+    Payment,
+    PaymentStatus,
+    ProviderCall,
+)
+
+RETRY_AFTER_SECONDS = 30  # services.RETRY_AFTER: a call younger than this is still in flight
 
 
 def unbalanced_jobs() -> QuerySet:
@@ -119,3 +129,42 @@ def helper_earnings_totals(*, helper) -> list[dict]:
 
 def _as_date(value) -> date:
     return value.date() if isinstance(value, datetime) else value
+
+
+# --- Provider calls that need an operator's eye (the tasks page) --------------------------------
+
+
+def provider_calls(*, status: str, limit: int = 50, now=None) -> QuerySet[ProviderCall]:
+    """`failed`: calls refused for good, newest first, with their reason. `pending`: calls still
+    waiting for the provider's answer past the first retry delay, oldest first; those out of
+    automatic attempts (`attempts >= MAX_ATTEMPTS`) wait for an operator's "retry now"."""
+    qs = ProviderCall.objects.select_related("payment").only(
+        "id",
+        "action",
+        "idempotency_key",
+        "params",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "done_at",
+        "payment__job_id",
+        "payment__currency",
+        "payment__provider",
+    )
+    if status == CallStatus.FAILED:
+        return qs.filter(status=CallStatus.FAILED).order_by("-done_at", "-id")[:limit]
+    now = now or timezone.now()
+    return qs.filter(
+        status=CallStatus.PENDING, created_at__lte=now - timedelta(seconds=RETRY_AFTER_SECONDS)
+    ).order_by("created_at", "id")[:limit]
+
+
+def provider_call_counts(*, now=None) -> dict[str, int]:
+    now = now or timezone.now()
+    stuck = Q(
+        status=CallStatus.PENDING, created_at__lte=now - timedelta(seconds=RETRY_AFTER_SECONDS)
+    )
+    return ProviderCall.objects.aggregate(
+        failed=Count("id", filter=Q(status=CallStatus.FAILED)), pending=Count("id", filter=stuck)
+    )

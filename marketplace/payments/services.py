@@ -11,17 +11,24 @@ A timeout or 5xx leaves the call pending: `provider_calls_retry_due` repeats it 
 provider: jobs move first; payments follow and are reconciled.
 """
 
-import contextlib
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from marketplace.core.errors import (
+    DomainError,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    ValidationFailed,
+)
 from marketplace.jobs.models import JobRequest
 from marketplace.notifications import messages as notify
-from marketplace.payments import gateway, ledger, providers
+from marketplace.payments import gateway, ledger, providers, selectors
 from marketplace.payments.models import (
     Account,
     CallStatus,
@@ -33,12 +40,33 @@ from marketplace.payments.models import (
 from marketplace.pricing.services import share_half_up
 
 FINAL = (PaymentStatus.CAPTURED, PaymentStatus.CANCELLED)
-RETRY_AFTER = timedelta(seconds=30)
+RETRY_AFTER = timedelta(seconds=selectors.RETRY_AFTER_SECONDS)
 MAX_ATTEMPTS = 20
+
+logger = logging.getLogger(__name__)
 
 
 class PaymentPending(InvalidTransition):
     """The provider did not answer; the call is kept and retried. HTTP 409 with a clear text."""
+
+
+class ReconciliationIncomplete(Exception):
+    """A periodic step met unexpected errors on some items; it went on with the others, then
+    raises this so that the run shows as failed on the tasks page."""
+
+    def __init__(self, step: str, errors: list[str] | None = None):
+        errors = errors or []
+        super().__init__(
+            f"{step}: {len(errors)} failed ({'; '.join(errors[:3])})" if errors else step
+        )
+        self.errors = errors
+
+
+class LedgerRefused(ValidationFailed):
+    """The ledger cannot take this movement (say, more refunded than was captured). Checked
+    before a call is sent; a provider call refused this way is failed with the reason."""
+
+    code = "ledger_refused"
 
 
 def _key(payment: Payment, action: str) -> str:
@@ -155,51 +183,103 @@ def _settle(*, job: JobRequest, capture: int, fee: int, now=None) -> Payment | N
             payment.status = PaymentStatus.CANCELLED
             payment.save(update_fields=["status", "updated_at"])
             return payment
-        if capture > 0:
-            call = _persist_call(
-                payment, "capture", {"amount": min(capture, payment.amount), "fee": fee}
-            )
-        else:
+        call = _pending_settlement(payment)
+        if call is None and capture > 0:
+            capture = min(capture, payment.amount)
+            call = _persist_call(payment, "capture", {"amount": capture, "fee": min(fee, capture)})
+        elif call is None:
             call = _persist_call(payment, "cancel", {})
     return _run(call, now=now, raise_pending=False)
 
 
+SETTLEMENTS = ("capture", "cancel", "reauthorise-release")
+
+
+def _pending_settlement(payment: Payment) -> ProviderCall | None:
+    """A capture or release already sent for this attempt and not yet answered: it is retried
+    rather than joined by a second, different one (never capture and release the same hold)."""
+    return (
+        payment.calls.filter(
+            status=CallStatus.PENDING,
+            idempotency_key__in=[_key(payment, action) for action in SETTLEMENTS],
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
 def payments_follow_jobs(*, now=None) -> int:
     """Reconciliation: authorised payments whose job has moved on (confirmed, cancelled,
-    released) are settled; run periodically by the worker."""
+    released) are settled; run periodically by the worker. One payment's failure is logged
+    and does not stop the others."""
     stale = Payment.objects.filter(
         status=PaymentStatus.AUTHORISED,
         job__status__in=["confirmed", "cancelled", "open", "offered"],
     ).select_related("job")[:200]
+    errors: list[str] = []
     for payment in stale:
-        payment_follow_job(job=payment.job, now=now)
+        _isolated(payment_follow_job, payment, errors, job=payment.job, now=now)
+    if errors:
+        raise ReconciliationIncomplete("payments following their jobs", errors)
     return len(stale)
+
+
+def _isolated(fn, of: Payment, errors: list[str], /, **kwargs) -> None:
+    """Run one payment's periodic step; a domain refusal is already recorded on its call, and
+    anything else is logged and appended to `errors`, so that the loop goes on."""
+    try:
+        fn(**kwargs)
+    except DomainError as exc:
+        logger.warning("payment of job %s: %s", of.job_id, exc.message)
+    except Exception as exc:
+        logger.exception("payment of job %s could not be reconciled", of.job_id)
+        errors.append(f"job {of.job_id}: {type(exc).__name__}: {exc}"[:300])
 
 
 def payment_refund(*, payment: Payment, amount: int, actor, reason: str, now=None) -> Payment:
     """An operator refunds a captured payment in full or in part (disputes). The helper's share
-    is taken back (reverse transfer) and the platform fee refunded in proportion."""
+    is taken back (reverse transfer) and the platform fee refunded in proportion.
+
+    The amount is checked and reserved under the payment's row lock, in the same transaction
+    that writes the provider call: of concurrent refunds only those that fit what is left are
+    ever sent to the provider; the others answer 409 (another refund is still being processed)
+    or 422 (more than is left), and leave nothing behind."""
     if not actor.is_operator:
         raise NotAllowed("Only operators can refund")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Give a reason for the refund")
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise ValidationFailed("The refund amount must be a whole number of minor units")
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status != PaymentStatus.CAPTURED:
             raise InvalidTransition("Only a captured payment can be refunded")
-        if not 0 < amount <= payment.refundable:
-            raise ValidationFailed(
-                f"The refund must be between 1 and {payment.refundable} (what is left to refund)"
-            )
+        _check_refund_fits(payment, amount)
+        payment.refund_reserved += amount
+        payment.save(update_fields=["refund_reserved", "updated_at"])
         number = payment.calls.filter(action="refund").count() + 1
         call = ProviderCall.objects.create(
             payment=payment,
             action="refund",
             idempotency_key=f"job-{payment.job_id}-refund-{number}",
-            params={"amount": amount, "reason": reason[:200], "by": actor.pk},
+            params={"amount": amount, "reason": reason[:200], "by": actor.pk, "reserved": True},
         )
     return _run(call, now=now)
+
+
+def _check_refund_fits(payment: Payment, amount: int) -> None:
+    """Refuse a refund the ledger could not take. Call with the payment locked."""
+    left = payment.refundable
+    if 0 < amount <= left:
+        return
+    if payment.refund_reserved and 0 < amount <= left + payment.refund_reserved:
+        raise InvalidTransition(
+            f"Another refund of {payment.refund_reserved} is still being processed; "
+            f"{left} is left to refund",
+            code="refund_in_progress",
+        )
+    raise ValidationFailed(f"The refund must be between 1 and {left} (what is left to refund)")
 
 
 # --- The three steps -------------------------------------------------------------------------
@@ -222,8 +302,10 @@ def _run(call: ProviderCall, *, return_url: str = "", now=None, raise_pending=Tr
     payment = Payment.objects.select_related("job__customer").get(pk=call.payment_id)
     if call.status != CallStatus.PENDING:
         return payment
+    if call.action == "refund" and not call.params.get("reserved"):
+        call = _reserve_legacy_refund(call, now=now)  # raises LedgerRefused if it cannot fit
     provider = providers.for_payment(payment)
-    ProviderCall.objects.filter(pk=call.pk).update(attempts=call.attempts + 1)
+    ProviderCall.objects.filter(pk=call.pk).update(attempts=F("attempts") + 1)
     try:
         result = _perform(provider, payment, call, return_url=return_url)
     except gateway.Unavailable as exc:
@@ -235,28 +317,80 @@ def _run(call: ProviderCall, *, return_url: str = "", now=None, raise_pending=Tr
             ) from None
         return payment
     except (gateway.Declined, gateway.Rejected) as exc:
-        with transaction.atomic():
-            ProviderCall.objects.filter(pk=call.pk).update(
-                status=CallStatus.FAILED, last_error=exc.message[:300], done_at=now
-            )
-            if call.action == "authorise":
-                Payment.objects.filter(pk=payment.pk).update(
-                    status=PaymentStatus.FAILED, failure_message=exc.message[:300]
-                )
+        _fail_call(call, reason=exc.message, now=now)
         payment.refresh_from_db()
         if call.action == "authorise" and isinstance(exc, gateway.Declined):
             return payment
         raise ValidationFailed(exc.message, code=exc.code or "payment_rejected") from None
-    with transaction.atomic():
-        ProviderCall.objects.filter(pk=call.pk).update(
-            status=CallStatus.SUCCEEDED, result=result[1], done_at=now, last_error=""
-        )
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if call.action == "refund":
-            _apply_refund(payment, amount=call.params["amount"], ref=result[1]["ref"], now=now)
-        else:
-            _apply(payment, result[0], now=now, fee=call.params.get("fee"))
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            if not ProviderCall.objects.filter(pk=call.pk, status=CallStatus.PENDING).update(
+                status=CallStatus.SUCCEEDED, result=result[1], done_at=now, last_error=""
+            ):
+                return payment  # a concurrent run of the same call applied the outcome first
+            if call.action == "refund":
+                _apply_refund(payment, call=call, ref=result[1]["ref"], now=now)
+            else:
+                _apply(payment, result[0], now=now, fee=call.params.get("fee"))
+    except LedgerRefused as exc:
+        # Checked before the call, so this means the provider and the ledger disagree: the call
+        # is failed with both sides named, for an operator to settle (tasks page).
+        logger.error("ledger refused the outcome of %s: %s", call.idempotency_key, exc.message)
+        _fail_call(call, reason=f"The provider answered but the ledger refused: {exc.message}")
+        raise
     return payment
+
+
+def _fail_call(call: ProviderCall, *, reason: str, now=None) -> None:
+    """A final failure: the call is failed with its reason, its refund reservation (if any) is
+    given back, and a failed authorisation fails the payment."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=call.payment_id)
+        if not ProviderCall.objects.filter(pk=call.pk, status=CallStatus.PENDING).update(
+            status=CallStatus.FAILED, last_error=reason[:300], done_at=now
+        ):
+            return
+        changed = []
+        if call.action == "refund" and call.params.get("reserved"):
+            payment.refund_reserved = max(0, payment.refund_reserved - call.params["amount"])
+            changed.append("refund_reserved")
+        if call.action == "authorise":
+            payment.status = PaymentStatus.FAILED
+            payment.failure_message = reason[:300]
+            changed += ["status", "failure_message"]
+        if changed:
+            payment.save(update_fields=[*changed, "updated_at"])
+
+
+def _reserve_legacy_refund(call: ProviderCall, *, now) -> ProviderCall:
+    """A refund call written before refunds were reserved (or by hand): reserve its amount now,
+    under the payment's lock, or fail it with the ledger's reason before it reaches the
+    provider."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=call.payment_id)
+        call = ProviderCall.objects.get(pk=call.pk)
+        if call.status != CallStatus.PENDING or call.params.get("reserved"):
+            return call
+        amount = call.params.get("amount")
+        reason = None
+        if payment.status != PaymentStatus.CAPTURED:
+            reason = "Only a captured payment can be refunded"
+        elif not isinstance(amount, int) or not 0 < amount <= payment.refundable:
+            reason = f"The refund of {amount} exceeds what is left to refund ({payment.refundable})"
+        if reason is None:
+            payment.refund_reserved += amount
+            payment.save(update_fields=["refund_reserved", "updated_at"])
+            call.params = {**call.params, "reserved": True}
+            call.save(update_fields=["params"])
+            return call
+        ProviderCall.objects.filter(pk=call.pk).update(
+            status=CallStatus.FAILED,
+            last_error=f"Refused by the ledger: {reason}"[:300],
+            done_at=now,
+        )
+    raise LedgerRefused(reason)
 
 
 def _perform(provider, payment: Payment, call: ProviderCall, *, return_url: str):
@@ -399,10 +533,17 @@ def refunded_fee_total(*, captured: int, fee: int, refunded: int) -> int:
     return share_half_up(refunded, fee, captured) if captured else 0
 
 
-def _apply_refund(payment: Payment, *, amount: int, ref: str, now) -> None:
+def _apply_refund(payment: Payment, *, call: ProviderCall, ref: str, now) -> None:
     """Record a refund: the platform gives back its share of the fee in proportion, the helper
-    the rest (reverse transfer). Cumulative shares avoid rounding drift over partial refunds."""
+    the rest (reverse transfer). Cumulative shares avoid rounding drift over partial refunds.
+    The call's reservation becomes the refunded amount."""
+    amount = call.params["amount"]
     total_after = payment.amount_refunded + amount
+    if not 0 < amount <= payment.amount_captured - payment.amount_refunded:
+        raise LedgerRefused(
+            f"A refund of {amount} exceeds what is left to refund "
+            f"({payment.amount_captured - payment.amount_refunded})"
+        )
     fee_after = refunded_fee_total(
         captured=payment.amount_captured, fee=payment.fee_captured, refunded=total_after
     )
@@ -422,7 +563,9 @@ def _apply_refund(payment: Payment, *, amount: int, ref: str, now) -> None:
         )
     payment.amount_refunded = total_after
     payment.fee_refunded = fee_after
-    payment.save(update_fields=["amount_refunded", "fee_refunded", "updated_at"])
+    if call.params.get("reserved"):
+        payment.refund_reserved = max(0, payment.refund_reserved - amount)
+    payment.save(update_fields=["amount_refunded", "fee_refunded", "refund_reserved", "updated_at"])
     if payment.provider == providers.Provider.BILL_TO_ACCOUNT:
         InvoiceLine.objects.get_or_create(
             reference=f"FF-{payment.job_id}-refund-{ref}",
@@ -454,17 +597,67 @@ def payment_sync(*, payment: Payment, now=None) -> Payment:
 
 
 def provider_calls_retry_due(*, now=None) -> int:
-    """Repeat calls whose outcome is unknown, with their original idempotency keys."""
+    """Repeat calls whose outcome is unknown, with their original idempotency keys. Each call is
+    retried on its own: a call refused for good is failed with its reason (operators see it on
+    the tasks page) and an unexpected error is logged on the call; neither stops the others."""
     now = now or timezone.now()
     due = ProviderCall.objects.filter(
         status=CallStatus.PENDING, created_at__lte=now - RETRY_AFTER, attempts__lt=MAX_ATTEMPTS
     ).order_by("created_at")[:100]
-    done = 0
+    done, errors = 0, []
     for call in due:
-        with contextlib.suppress(ValidationFailed, InvalidTransition):
-            _run(call, now=now, raise_pending=False)  # a final failure is recorded on the call
+        call = provider_call_retry(call=call, now=now, errors=errors)
         done += 1
+    if errors:
+        raise ReconciliationIncomplete("provider calls", errors)
     return done
+
+
+def provider_call_retry(
+    *, call: ProviderCall, now=None, errors: list | None = None
+) -> ProviderCall:
+    """Retry one pending call in isolation and return it as it is afterwards. An unexpected
+    error is logged, kept on the call and appended to `errors`."""
+    try:
+        _run(call, now=now, raise_pending=False)
+    except DomainError:
+        pass  # a final refusal: recorded on the call as failed, with its reason
+    except Exception as exc:  # a bug or a database fault must not stop the other calls
+        logger.exception("provider call %s raised", call.idempotency_key)
+        text = f"{type(exc).__name__}: {exc}"[:300]
+        ProviderCall.objects.filter(pk=call.pk).update(last_error=text)
+        if errors is not None:
+            errors.append(f"{call.idempotency_key}: {text}")
+    call.refresh_from_db()
+    return call
+
+
+def provider_call_retry_now(*, call_id: int, actor, now=None) -> ProviderCall:
+    """An operator retries a pending call now, also one that ran out of automatic attempts."""
+    if not actor.is_operator:
+        raise NotAllowed("Only operators can retry payment calls")
+    call = ProviderCall.objects.filter(pk=call_id).first()
+    if call is None:
+        raise NotFound("Payment call not found")
+    if call.status != CallStatus.PENDING:
+        raise InvalidTransition("This payment call has already finished")
+    ProviderCall.objects.filter(pk=call.pk).update(attempts=0)
+    return provider_call_retry(call=call, now=now)
+
+
+def stuck_calls_settle(*, now=None, older_than: timedelta = RETRY_AFTER) -> list[ProviderCall]:
+    """Settle or fail every call left pending longer than `older_than`, whatever its attempts
+    (the repair for calls stuck before refunds were reserved: each is checked against the
+    ledger, then sent, or failed with the ledger's reason). Returns the calls afterwards."""
+    now = now or timezone.now()
+    stuck = ProviderCall.objects.filter(
+        status=CallStatus.PENDING, created_at__lte=now - older_than
+    ).order_by("created_at", "id")
+    settled = []
+    for call in stuck:
+        ProviderCall.objects.filter(pk=call.pk).update(attempts=0)
+        settled.append(provider_call_retry(call=call, now=now))
+    return settled
 
 
 def authorisations_expiring(*, now=None) -> int:
@@ -476,25 +669,29 @@ def authorisations_expiring(*, now=None) -> int:
     due = Payment.objects.filter(
         status=PaymentStatus.AUTHORISED, capture_before__lte=horizon
     ).select_related("job")
-    handled = 0
+    handled, errors = 0, []
     for payment in due:
         job = payment.job
         # A disputed job is captured too: a refund settles it if the customer wins; letting
         # the authorisation lapse could leave the helper unpaid if the helper wins.
         if job.status in ("completed", "confirmed", "disputed"):
-            _settle(job=job, capture=job.price, fee=job.platform_fee, now=now)
+            _isolated(
+                _settle, payment, errors, job=job, capture=job.price, fee=job.platform_fee, now=now
+            )
         else:
-            _release_for_reauthorisation(payment, now=now)
+            _isolated(_release_for_reauthorisation, payment, errors, payment=payment, now=now)
         handled += 1
+    if errors:
+        raise ReconciliationIncomplete("authorisations about to lapse", errors)
     return handled
 
 
-def _release_for_reauthorisation(payment: Payment, *, now) -> None:
+def _release_for_reauthorisation(*, payment: Payment, now) -> None:
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status != PaymentStatus.AUTHORISED:
             return
-        call = _persist_call(payment, "reauthorise-release", {})
+        call = _pending_settlement(payment) or _persist_call(payment, "reauthorise-release", {})
     payment = _run(call, now=now, raise_pending=False)
     if payment.status == PaymentStatus.CANCELLED:
         # Open a new attempt: the customer is asked to authorise again (same card pre-filled).
