@@ -15,8 +15,8 @@ from marketplace.jobs.disputes import dispute_open, dispute_resolve
 from marketplace.jobs.models import Dispute, JobEvent, JobStatus
 from marketplace.payments import ledger
 from marketplace.payments.models import PaymentStatus
+from marketplace.payments.reconcile import authorisations_expiring
 from marketplace.payments.selectors import unbalanced_jobs
-from marketplace.payments.services import authorisations_expiring
 
 pytestmark = pytest.mark.django_db
 

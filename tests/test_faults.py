@@ -21,19 +21,16 @@ from marketplace.helpers.models import HelperProfile
 from marketplace.jobs.models import JobEvent, JobRequest, JobStatus, OfferStatus
 from marketplace.jobs.services import job_accept, job_check_in, job_complete, job_confirm, job_post
 from marketplace.jobs.tasks import auto_confirm_completed_jobs
-from marketplace.payments import ledger
+from marketplace.payments import ledger, reconcile
 from marketplace.payments.models import (
     LedgerEntry,
     Payment,
     PaymentStatus,
     ProviderCall,
 )
+from marketplace.payments.reconcile import provider_calls_retry_due
 from marketplace.payments.selectors import unbalanced_jobs
-from marketplace.payments.services import (
-    PaymentPending,
-    payment_refund,
-    provider_calls_retry_due,
-)
+from marketplace.payments.services import PaymentPending, payment_refund
 from marketplace.payments.tasks import reconcile_payments
 
 ZURICH = "Bahnhofstrasse 1, 8001 Zürich"
@@ -340,7 +337,7 @@ def test_a_reconcile_dying_after_stripe_captured_charges_once_on_the_next_run(
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(services, "_apply", dies)
-    with pytest.raises(services.ReconciliationIncomplete, match="worker killed"):
+    with pytest.raises(reconcile.ReconciliationIncomplete, match="worker killed"):
         reconcile_payments.call()  # every step ran; the run is failed, for operators to see
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.AUTHORISED

@@ -19,8 +19,9 @@ from marketplace.jobs.services import (
 )
 from marketplace.payments import ledger
 from marketplace.payments.models import InvoiceLine, LedgerEntry, PaymentStatus
+from marketplace.payments.reconcile import payments_follow_jobs
 from marketplace.payments.selectors import unbalanced_jobs
-from marketplace.payments.services import payment_refund, payments_follow_jobs
+from marketplace.payments.services import payment_refund
 
 pytestmark = pytest.mark.django_db
 

@@ -17,16 +17,11 @@ from django.utils import timezone
 import tests.test_payments_bill_to_account as invoice_suite
 from marketplace.core.errors import InvalidTransition, ValidationFailed
 from marketplace.jobs.services import job_check_in, job_complete, job_confirm
-from marketplace.payments import gateway, ledger, providers, services
+from marketplace.payments import gateway, ledger, providers, reconcile, services
 from marketplace.payments.models import CallStatus, Payment, PaymentStatus, ProviderCall
+from marketplace.payments.reconcile import ReconciliationIncomplete, provider_calls_retry_due
 from marketplace.payments.selectors import unbalanced_jobs
-from marketplace.payments.services import (
-    LedgerRefused,
-    PaymentPending,
-    ReconciliationIncomplete,
-    payment_refund,
-    provider_calls_retry_due,
-)
+from marketplace.payments.services import LedgerRefused, PaymentPending, payment_refund
 from marketplace.payments.tasks import reconcile_payments
 
 pytestmark = pytest.mark.django_db
@@ -258,8 +253,8 @@ def test_a_second_run_of_the_same_call_applies_its_outcome_once(captured, olga, 
     state["outage"] = False
     call = ProviderCall.objects.get(action="refund")
     stale_copy = ProviderCall.objects.get(pk=call.pk)
-    services._run(call, raise_pending=False)
-    services._run(stale_copy, raise_pending=False)  # read as pending before the first finished
+    services.provider_call_run(call, raise_pending=False)
+    services.provider_call_run(stale_copy, raise_pending=False)  # read before the first finished
     captured.refresh_from_db()
     assert (captured.amount_refunded, captured.refund_reserved) == (1_000, 0)
     assert ledger.balances(job_id=captured.job_id)["customer"] == -5_000
@@ -275,7 +270,7 @@ def test_the_repair_command_settles_or_fails_every_stuck_call_with_a_reason(
     payment_refund(payment=captured, amount=4_000, actor=olga, reason="First")
     poisoned = legacy_refund_call(captured, amount=4_000, number=2)
     fits = legacy_refund_call(captured, amount=2_000, number=3)
-    ProviderCall.objects.filter(pk=fits.pk).update(attempts=services.MAX_ATTEMPTS)  # gave up
+    ProviderCall.objects.filter(pk=fits.pk).update(attempts=reconcile.MAX_ATTEMPTS)  # gave up
 
     dry = StringIO()
     call_command("payments_settle_stuck_calls", "--dry-run", stdout=dry)

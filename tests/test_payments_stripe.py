@@ -26,13 +26,9 @@ from marketplace.payments.models import (
     WebhookEvent,
 )
 from marketplace.payments.onboarding import onboarding_link
+from marketplace.payments.reconcile import provider_calls_retry_due
 from marketplace.payments.selectors import unbalanced_jobs
-from marketplace.payments.services import (
-    PaymentPending,
-    payment_pay,
-    payment_refund,
-    provider_calls_retry_due,
-)
+from marketplace.payments.services import PaymentPending, payment_pay, payment_refund
 from tests.stripe_fake import start_fake_stripe
 
 pytestmark = pytest.mark.django_db
@@ -318,7 +314,7 @@ def test_authorisations_about_to_lapse_are_captured_or_released(
 
     from django.utils import timezone
 
-    from marketplace.payments.services import authorisations_expiring
+    from marketplace.payments.reconcile import authorisations_expiring
 
     payment = pay(booked, alice)
     later = timezone.now() + timedelta(days=settings.PAYMENT_AUTHORISATION_DAYS - 0.5)

@@ -17,7 +17,7 @@ from marketplace.api_auth import require_operator
 from marketplace.core.errors import NotAllowed, NotFound, ValidationFailed
 from marketplace.core.schemas import as_utc, errors
 from marketplace.jobs.selectors import job_for_user
-from marketplace.payments import onboarding, selectors, services
+from marketplace.payments import onboarding, reconcile, selectors, services
 from marketplace.payments.models import Payment
 
 router = Router(tags=["payments"])  # mounted under /jobs
@@ -286,7 +286,7 @@ def provider_call_out(call) -> dict:
         "currency": call.payment.currency,
         "status": call.status,
         "attempts": call.attempts,
-        "gave_up": call.status == "pending" and call.attempts >= services.MAX_ATTEMPTS,
+        "gave_up": call.status == "pending" and call.attempts >= reconcile.MAX_ATTEMPTS,
         "last_error": call.last_error,
         "created_at": call.created_at,
         "done_at": call.done_at,
@@ -312,6 +312,6 @@ def payment_call_retry(request, call_id: int):
     """Retry a pending call now, also one out of automatic attempts. The same idempotency key
     is used, so the provider acts at most once; a refusal fails the call with its reason."""
     require_operator(request)
-    call = services.provider_call_retry_now(call_id=call_id, actor=request.auth)
+    call = reconcile.provider_call_retry_now(call_id=call_id, actor=request.auth)
     call = type(call).objects.select_related("payment").get(pk=call.pk)
     return provider_call_out(call)

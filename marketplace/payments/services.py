@@ -6,7 +6,7 @@
 3. in a second transaction, apply the outcome: payment status and ledger movements, both
    idempotent, so the webhook for the same change (before or after) does nothing twice.
 
-A timeout or 5xx leaves the call pending: `provider_calls_retry_due` repeats it with the same key
+A timeout or 5xx leaves the call pending: `reconcile.provider_calls_retry_due` repeats it with the key
 (the provider does it at most once) until it has an answer. Job state never waits on the
 provider: jobs move first; payments follow and are reconciled.
 """
@@ -20,10 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace.core.errors import (
-    DomainError,
     InvalidTransition,
     NotAllowed,
-    NotFound,
     ValidationFailed,
 )
 from marketplace.jobs.models import JobRequest
@@ -48,18 +46,6 @@ logger = logging.getLogger(__name__)
 
 class PaymentPending(InvalidTransition):
     """The provider did not answer; the call is kept and retried. HTTP 409 with a clear text."""
-
-
-class ReconciliationIncomplete(Exception):
-    """A periodic step met unexpected errors on some items; it went on with the others, then
-    raises this so that the run shows as failed on the tasks page."""
-
-    def __init__(self, step: str, errors: list[str] | None = None):
-        errors = errors or []
-        super().__init__(
-            f"{step}: {len(errors)} failed ({'; '.join(errors[:3])})" if errors else step
-        )
-        self.errors = errors
 
 
 class LedgerRefused(ValidationFailed):
@@ -142,10 +128,10 @@ def payment_pay(
             payment.failure_message = ""
         payment.payment_method = payment_method
         payment.save()
-        call = _persist_call(
+        call = provider_call_persist(
             payment, "authorise", {"payment_method": payment_method, "amount": payment.amount}
         )
-    return _run(call, return_url=return_url, now=now)
+    return provider_call_run(call, return_url=return_url, now=now)
 
 
 # --- Capture, cancel, fee, refund ------------------------------------------------------------
@@ -163,17 +149,17 @@ def payment_follow_job(*, job: JobRequest, now=None) -> Payment | None:
     so a crash in between only delays it. Never called with a transaction open."""
     job.refresh_from_db(fields=["status", "cancellation_fee", "price", "platform_fee"])
     if job.status == "confirmed":
-        return _settle(job=job, capture=job.price, fee=job.platform_fee, now=now)
+        return payment_settle(job=job, capture=job.price, fee=job.platform_fee, now=now)
     if job.status == "cancelled":
         fee = job.cancellation_fee
         fee_share = share_half_up(fee, job.platform_fee, job.price) if job.price else 0
-        return _settle(job=job, capture=fee, fee=fee_share, now=now)
+        return payment_settle(job=job, capture=fee, fee=fee_share, now=now)
     if job.status in ("open", "offered"):
-        return _settle(job=job, capture=0, fee=0, now=now)
+        return payment_settle(job=job, capture=0, fee=0, now=now)
     return payment_for_job(job)
 
 
-def _settle(*, job: JobRequest, capture: int, fee: int, now=None) -> Payment | None:
+def payment_settle(*, job: JobRequest, capture: int, fee: int, now=None) -> Payment | None:
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(job=job).first()
         if payment is None or payment.status in FINAL:
@@ -183,19 +169,21 @@ def _settle(*, job: JobRequest, capture: int, fee: int, now=None) -> Payment | N
             payment.status = PaymentStatus.CANCELLED
             payment.save(update_fields=["status", "updated_at"])
             return payment
-        call = _pending_settlement(payment)
+        call = pending_settlement(payment)
         if call is None and capture > 0:
             capture = min(capture, payment.amount)
-            call = _persist_call(payment, "capture", {"amount": capture, "fee": min(fee, capture)})
+            call = provider_call_persist(
+                payment, "capture", {"amount": capture, "fee": min(fee, capture)}
+            )
         elif call is None:
-            call = _persist_call(payment, "cancel", {})
-    return _run(call, now=now, raise_pending=False)
+            call = provider_call_persist(payment, "cancel", {})
+    return provider_call_run(call, now=now, raise_pending=False)
 
 
 SETTLEMENTS = ("capture", "cancel", "reauthorise-release")
 
 
-def _pending_settlement(payment: Payment) -> ProviderCall | None:
+def pending_settlement(payment: Payment) -> ProviderCall | None:
     """A capture or release already sent for this attempt and not yet answered: it is retried
     rather than joined by a second, different one (never capture and release the same hold)."""
     return (
@@ -206,34 +194,6 @@ def _pending_settlement(payment: Payment) -> ProviderCall | None:
         .order_by("created_at", "id")
         .first()
     )
-
-
-def payments_follow_jobs(*, now=None) -> int:
-    """Reconciliation: authorised payments whose job has moved on (confirmed, cancelled,
-    released) are settled; run periodically by the worker. One payment's failure is logged
-    and does not stop the others."""
-    stale = Payment.objects.filter(
-        status=PaymentStatus.AUTHORISED,
-        job__status__in=["confirmed", "cancelled", "open", "offered"],
-    ).select_related("job")[:200]
-    errors: list[str] = []
-    for payment in stale:
-        _isolated(payment_follow_job, payment, errors, job=payment.job, now=now)
-    if errors:
-        raise ReconciliationIncomplete("payments following their jobs", errors)
-    return len(stale)
-
-
-def _isolated(fn, of: Payment, errors: list[str], /, **kwargs) -> None:
-    """Run one payment's periodic step; a domain refusal is already recorded on its call, and
-    anything else is logged and appended to `errors`, so that the loop goes on."""
-    try:
-        fn(**kwargs)
-    except DomainError as exc:
-        logger.warning("payment of job %s: %s", of.job_id, exc.message)
-    except Exception as exc:
-        logger.exception("payment of job %s could not be reconciled", of.job_id)
-        errors.append(f"job {of.job_id}: {type(exc).__name__}: {exc}"[:300])
 
 
 def payment_refund(*, payment: Payment, amount: int, actor, reason: str, now=None) -> Payment:
@@ -265,7 +225,7 @@ def payment_refund(*, payment: Payment, amount: int, actor, reason: str, now=Non
             idempotency_key=f"job-{payment.job_id}-refund-{number}",
             params={"amount": amount, "reason": reason[:200], "by": actor.pk, "reserved": True},
         )
-    return _run(call, now=now)
+    return provider_call_run(call, now=now)
 
 
 def _check_refund_fits(payment: Payment, amount: int) -> None:
@@ -285,7 +245,7 @@ def _check_refund_fits(payment: Payment, amount: int) -> None:
 # --- The three steps -------------------------------------------------------------------------
 
 
-def _persist_call(payment: Payment, action: str, params: dict) -> ProviderCall:
+def provider_call_persist(payment: Payment, action: str, params: dict) -> ProviderCall:
     call, created = ProviderCall.objects.get_or_create(
         idempotency_key=_key(payment, action),
         defaults={"payment": payment, "action": action, "params": params},
@@ -297,7 +257,9 @@ def _persist_call(payment: Payment, action: str, params: dict) -> ProviderCall:
     return call
 
 
-def _run(call: ProviderCall, *, return_url: str = "", now=None, raise_pending=True) -> Payment:
+def provider_call_run(
+    call: ProviderCall, *, return_url: str = "", now=None, raise_pending=True
+) -> Payment:
     now = now or timezone.now()
     payment = Payment.objects.select_related("job__customer").get(pk=call.payment_id)
     if call.status != CallStatus.PENDING:
@@ -591,115 +553,3 @@ def payment_sync(*, payment: Payment, now=None) -> Payment:
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         _apply(payment, outcome, now=now or timezone.now())
     return payment
-
-
-# --- Periodic work ---------------------------------------------------------------------------
-
-
-def provider_calls_retry_due(*, now=None) -> int:
-    """Repeat calls whose outcome is unknown, with their original idempotency keys. Each call is
-    retried on its own: a call refused for good is failed with its reason (operators see it on
-    the tasks page) and an unexpected error is logged on the call; neither stops the others."""
-    now = now or timezone.now()
-    due = ProviderCall.objects.filter(
-        status=CallStatus.PENDING, created_at__lte=now - RETRY_AFTER, attempts__lt=MAX_ATTEMPTS
-    ).order_by("created_at")[:100]
-    done, errors = 0, []
-    for call in due:
-        call = provider_call_retry(call=call, now=now, errors=errors)
-        done += 1
-    if errors:
-        raise ReconciliationIncomplete("provider calls", errors)
-    return done
-
-
-def provider_call_retry(
-    *, call: ProviderCall, now=None, errors: list | None = None
-) -> ProviderCall:
-    """Retry one pending call in isolation and return it as it is afterwards. An unexpected
-    error is logged, kept on the call and appended to `errors`."""
-    try:
-        _run(call, now=now, raise_pending=False)
-    except DomainError:
-        pass  # a final refusal: recorded on the call as failed, with its reason
-    except Exception as exc:  # a bug or a database fault must not stop the other calls
-        logger.exception("provider call %s raised", call.idempotency_key)
-        text = f"{type(exc).__name__}: {exc}"[:300]
-        ProviderCall.objects.filter(pk=call.pk).update(last_error=text)
-        if errors is not None:
-            errors.append(f"{call.idempotency_key}: {text}")
-    call.refresh_from_db()
-    return call
-
-
-def provider_call_retry_now(*, call_id: int, actor, now=None) -> ProviderCall:
-    """An operator retries a pending call now, also one that ran out of automatic attempts."""
-    if not actor.is_operator:
-        raise NotAllowed("Only operators can retry payment calls")
-    call = ProviderCall.objects.filter(pk=call_id).first()
-    if call is None:
-        raise NotFound("Payment call not found")
-    if call.status != CallStatus.PENDING:
-        raise InvalidTransition("This payment call has already finished")
-    ProviderCall.objects.filter(pk=call.pk).update(attempts=0)
-    return provider_call_retry(call=call, now=now)
-
-
-def stuck_calls_settle(*, now=None, older_than: timedelta = RETRY_AFTER) -> list[ProviderCall]:
-    """Settle or fail every call left pending longer than `older_than`, whatever its attempts
-    (the repair for calls stuck before refunds were reserved: each is checked against the
-    ledger, then sent, or failed with the ledger's reason). Returns the calls afterwards."""
-    now = now or timezone.now()
-    stuck = ProviderCall.objects.filter(
-        status=CallStatus.PENDING, created_at__lte=now - older_than
-    ).order_by("created_at", "id")
-    settled = []
-    for call in stuck:
-        ProviderCall.objects.filter(pk=call.pk).update(attempts=0)
-        settled.append(provider_call_retry(call=call, now=now))
-    return settled
-
-
-def authorisations_expiring(*, now=None) -> int:
-    """Card authorisations lapse after ~7 days. Before that: capture what was completed (the
-    customer had their chance to object), release the rest so a fresh authorisation can be
-    taken when the job goes ahead."""
-    now = now or timezone.now()
-    horizon = now + timedelta(hours=settings.PAYMENT_REAUTHORISE_HOURS_BEFORE)
-    due = Payment.objects.filter(
-        status=PaymentStatus.AUTHORISED, capture_before__lte=horizon
-    ).select_related("job")
-    handled, errors = 0, []
-    for payment in due:
-        job = payment.job
-        # A disputed job is captured too: a refund settles it if the customer wins; letting
-        # the authorisation lapse could leave the helper unpaid if the helper wins.
-        if job.status in ("completed", "confirmed", "disputed"):
-            _isolated(
-                _settle, payment, errors, job=job, capture=job.price, fee=job.platform_fee, now=now
-            )
-        else:
-            _isolated(_release_for_reauthorisation, payment, errors, payment=payment, now=now)
-        handled += 1
-    if errors:
-        raise ReconciliationIncomplete("authorisations about to lapse", errors)
-    return handled
-
-
-def _release_for_reauthorisation(*, payment: Payment, now) -> None:
-    with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status != PaymentStatus.AUTHORISED:
-            return
-        call = _pending_settlement(payment) or _persist_call(payment, "reauthorise-release", {})
-    payment = _run(call, now=now, raise_pending=False)
-    if payment.status == PaymentStatus.CANCELLED:
-        # Open a new attempt: the customer is asked to authorise again (same card pre-filled).
-        # The old attempt's ledger movements stay; the new one has its own names.
-        with transaction.atomic():
-            Payment.objects.filter(pk=payment.pk).update(
-                status=PaymentStatus.PENDING,
-                attempt=payment.attempt + 1,
-                client_secret="",
-                capture_before=None,
-            )

@@ -4,7 +4,7 @@ import logging
 
 from django.tasks import task
 
-from marketplace.payments.services import (
+from marketplace.payments.reconcile import (
     ReconciliationIncomplete,
     authorisations_expiring,
     payments_follow_jobs,

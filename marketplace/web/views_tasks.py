@@ -12,8 +12,8 @@ from django.views.decorators.http import require_POST
 
 from marketplace.core import tasks
 from marketplace.core.errors import DomainError
+from marketplace.payments import reconcile as payment_reconcile
 from marketplace.payments import selectors as payment_selectors
-from marketplace.payments import services as payment_services
 from marketplace.web.access import operator_required
 
 LIMIT = 50
@@ -32,7 +32,7 @@ def task_list(request):
             "failed_calls": payment_selectors.provider_calls(status="failed", limit=LIMIT),
             "pending_calls": payment_selectors.provider_calls(status="pending", limit=LIMIT),
             "call_counts": payment_selectors.provider_call_counts(),
-            "max_attempts": payment_services.MAX_ATTEMPTS,
+            "max_attempts": payment_reconcile.MAX_ATTEMPTS,
         },
     )
 
@@ -41,7 +41,7 @@ def task_list(request):
 @require_POST
 def payment_call_retry(request, call_id: int):
     try:
-        call = payment_services.provider_call_retry_now(call_id=call_id, actor=request.user)
+        call = payment_reconcile.provider_call_retry_now(call_id=call_id, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

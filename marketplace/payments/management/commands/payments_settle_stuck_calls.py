@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 
 from marketplace.payments.models import CallStatus, ProviderCall
-from marketplace.payments.services import stuck_calls_settle
+from marketplace.payments.reconcile import stuck_calls_settle
 
 
 class Command(BaseCommand):
