@@ -6,9 +6,9 @@
 3. in a second transaction, apply the outcome: payment status and ledger movements, both
    idempotent, so the webhook for the same change (before or after) does nothing twice.
 
-A timeout or 5xx leaves the call pending: `reconcile.provider_calls_retry_due` repeats it with the key
-(the provider does it at most once) until it has an answer. Job state never waits on the
-provider: jobs move first; payments follow and are reconciled.
+A timeout or 5xx leaves the call pending: `reconcile.provider_calls_retry_due` repeats it with
+the same key (the provider does it at most once) until it has an answer. Job state never waits
+on the provider: jobs move first; payments follow and are reconciled.
 """
 
 import logging
