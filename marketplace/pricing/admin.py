@@ -6,6 +6,7 @@ deleting one would delete its history with it."""
 from django import forms
 from django.contrib import admin
 
+from marketplace.pricing.bounds import parse_radius_steps
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 from marketplace.pricing.services import (
     ENTRY_EDITABLE,
@@ -38,13 +39,9 @@ class MarketAdminForm(ReasonForm):
         # The same rule market_update enforces, checked here so a mistake is a form error.
         value = self.cleaned_data["radius_steps_km"]
         try:
-            steps = [float(s) for s in value.split(",") if s.strip()]
-        except ValueError:
-            raise forms.ValidationError(
-                "Radius steps must be numbers separated by commas"
-            ) from None
-        if not steps or any(s <= 0 for s in steps):
-            raise forms.ValidationError("Radius steps must be positive numbers")
+            parse_radius_steps(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return value
 
 

@@ -8,6 +8,7 @@ from pydantic import field_validator
 from marketplace.api_auth import require_operator
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.schemas import MAX_OFFSET, errors
+from marketplace.pricing.bounds import ENTRY_BOUNDS, MARKET_BOUNDS, MAX_RADIUS_KM, Bound
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 from marketplace.pricing.selectors import price_changes
 from marketplace.pricing.services import (
@@ -114,18 +115,39 @@ class OperatorMarketOut(Schema):
     is_active: bool
 
 
+UNITS = {"minor": "minor units", "bps": "basis points", "minutes": "minutes", "km": "km", "": ""}
+
+
+def _bounded(bounds: dict[str, Bound], name: str, description: str = ""):
+    """An optional integer field with the range of pricing/bounds.py (shown in the OpenAPI
+    schema as minimum/maximum)."""
+    bound = bounds[name]
+    unit = UNITS[bound.unit]
+    text = f"{bound.low}–{bound.high}{' ' + unit if unit else ''}"
+    return Field(
+        None,
+        ge=bound.low,
+        le=bound.high,
+        description=f"{description}; {text}" if description else text.capitalize(),
+    )
+
+
 class MarketPatchIn(Schema):
     """Only the fields sent are changed; none of them may be null."""
 
     reason: str = Field(min_length=1, max_length=300, description="Kept in the price history")
-    commission_bps: int = Field(None, ge=0, le=10_000, description="Basis points: 2000 = 20 %")
-    fixed_cost_per_month: int = Field(None, ge=0)
-    cancellation_free_minutes: int = Field(None, ge=0)
-    cancellation_fee: int = Field(None, ge=0)
-    dispatch_k: int = Field(None, ge=1, le=20)
-    offer_deadline_minutes: int = Field(None, ge=1)
-    radius_steps_km: str = Field(None, max_length=64, description="Comma-separated km: 2,5,10,25")
-    max_radius_km: int = Field(None, ge=1)
+    commission_bps: int = _bounded(MARKET_BOUNDS, "commission_bps", "Basis points: 2000 = 20 %")
+    fixed_cost_per_month: int = _bounded(MARKET_BOUNDS, "fixed_cost_per_month", "Platform upkeep")
+    cancellation_free_minutes: int = _bounded(MARKET_BOUNDS, "cancellation_free_minutes")
+    cancellation_fee: int = _bounded(MARKET_BOUNDS, "cancellation_fee")
+    dispatch_k: int = _bounded(MARKET_BOUNDS, "dispatch_k", "Helpers offered a job at once")
+    offer_deadline_minutes: int = _bounded(MARKET_BOUNDS, "offer_deadline_minutes")
+    radius_steps_km: str = Field(
+        None,
+        max_length=64,
+        description=f"Comma-separated km, each at most {MAX_RADIUS_KM}: 2,5,10,25",
+    )
+    max_radius_km: int = _bounded(MARKET_BOUNDS, "max_radius_km")
     language: str = Field(None, min_length=2, max_length=8)
     time_zone: str = Field(None, max_length=64, description="IANA name, e.g. Europe/Zurich")
     is_active: bool = None
@@ -174,13 +196,13 @@ class PriceEntryPatchIn(Schema):
     fields may not be null."""
 
     reason: str = Field(min_length=1, max_length=300, description="Kept in the price history")
-    helper_fee: int = Field(None, ge=0)
-    min_helper_fee: int = Field(None, ge=0)
-    max_helper_fee: int = Field(None, ge=0)
-    pro_callout_fee: int = Field(None, ge=0)
-    pro_hourly_rate: int = Field(None, ge=0)
-    pro_expected_minutes: int = Field(None, ge=0)
-    pro_flat_price: int | None = Field(None, ge=0)
+    helper_fee: int = _bounded(ENTRY_BOUNDS, "helper_fee", "Between min and max helper fee")
+    min_helper_fee: int = _bounded(ENTRY_BOUNDS, "min_helper_fee")
+    max_helper_fee: int = _bounded(ENTRY_BOUNDS, "max_helper_fee")
+    pro_callout_fee: int = _bounded(ENTRY_BOUNDS, "pro_callout_fee")
+    pro_hourly_rate: int = _bounded(ENTRY_BOUNDS, "pro_hourly_rate", "Per hour")
+    pro_expected_minutes: int = _bounded(ENTRY_BOUNDS, "pro_expected_minutes")
+    pro_flat_price: int | None = _bounded(ENTRY_BOUNDS, "pro_flat_price", "null: calculated")
     pro_install_free: bool = None
 
 
@@ -195,7 +217,7 @@ class PriceChangeOut(Schema):
     changed_by_id: int | None
     changed_by: str | None
     changed_at: datetime
-    source: str = Field(description="web, api, admin, suggestion or seed")
+    source: str = Field(description="web, api, admin, suggestion, seed or migration")
     reason: str
 
 

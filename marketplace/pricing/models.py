@@ -1,6 +1,8 @@
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+from marketplace.pricing.bounds import ENTRY_BOUNDS, MARKET_BOUNDS, check_constraints
 
 
 class ServiceCategory(models.Model):
@@ -37,30 +39,42 @@ class Market(models.Model):
     language = models.CharField(max_length=8, default="en")
     time_zone = models.CharField(max_length=64, default="Europe/Zurich")
     commission_bps = models.PositiveIntegerField(
-        default=1500, validators=[MaxValueValidator(10000)], help_text="Platform fee, basis points"
+        default=1500,
+        validators=MARKET_BOUNDS["commission_bps"].validators(),
+        help_text="Platform fee, basis points",
     )
-    fixed_cost_per_month = models.PositiveIntegerField(default=0, help_text="Platform upkeep")
+    fixed_cost_per_month = models.PositiveIntegerField(
+        default=0,
+        validators=MARKET_BOUNDS["fixed_cost_per_month"].validators(),
+        help_text="Platform upkeep",
+    )
     cancellation_free_minutes = models.PositiveIntegerField(
-        default=60, help_text="Cancelling is free until this many minutes after a helper accepted"
+        default=60,
+        validators=MARKET_BOUNDS["cancellation_free_minutes"].validators(),
+        help_text="Cancelling is free until this many minutes after a helper accepted",
     )
-    cancellation_fee = models.PositiveIntegerField(default=0)
+    cancellation_fee = models.PositiveIntegerField(
+        default=0, validators=MARKET_BOUNDS["cancellation_fee"].validators()
+    )
     dispatch_k = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
+        default=3, validators=MARKET_BOUNDS["dispatch_k"].validators()
     )
-    offer_deadline_minutes = models.PositiveIntegerField(default=15)
+    offer_deadline_minutes = models.PositiveIntegerField(
+        default=15, validators=MARKET_BOUNDS["offer_deadline_minutes"].validators()
+    )
     radius_steps_km = models.CharField(
         max_length=64, default="2,5,10,25", help_text="Comma-separated search radii in km"
     )
-    max_radius_km = models.PositiveIntegerField(default=25)
+    max_radius_km = models.PositiveIntegerField(
+        default=25, validators=MARKET_BOUNDS["max_radius_km"].validators()
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(commission_bps__lte=10000), name="market_commission_bps_lte_10000"
-            ),
-        ]
+        # One range per number (pricing/bounds.py), so no path around the services (a raw
+        # .update(), a fixture, a shell) can store a value a quote or a dispatch cannot use.
+        constraints = check_constraints("market", MARKET_BOUNDS)
 
     def __str__(self) -> str:
         return self.name
@@ -79,14 +93,30 @@ class PriceBookEntry(models.Model):
 
     market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="price_book")
     category = models.ForeignKey(ServiceCategory, on_delete=models.PROTECT, related_name="prices")
-    helper_fee = models.PositiveIntegerField(help_text="What the customer pays for a helper")
-    min_helper_fee = models.PositiveIntegerField(default=0)
-    max_helper_fee = models.PositiveIntegerField()
-    pro_callout_fee = models.PositiveIntegerField(default=0)
-    pro_hourly_rate = models.PositiveIntegerField(default=0)
-    pro_expected_minutes = models.PositiveIntegerField(default=60)
+    helper_fee = models.PositiveIntegerField(
+        validators=ENTRY_BOUNDS["helper_fee"].validators(),
+        help_text="What the customer pays for a helper",
+    )
+    min_helper_fee = models.PositiveIntegerField(
+        default=0, validators=ENTRY_BOUNDS["min_helper_fee"].validators()
+    )
+    max_helper_fee = models.PositiveIntegerField(
+        validators=ENTRY_BOUNDS["max_helper_fee"].validators()
+    )
+    pro_callout_fee = models.PositiveIntegerField(
+        default=0, validators=ENTRY_BOUNDS["pro_callout_fee"].validators()
+    )
+    pro_hourly_rate = models.PositiveIntegerField(
+        default=0, validators=ENTRY_BOUNDS["pro_hourly_rate"].validators()
+    )
+    pro_expected_minutes = models.PositiveIntegerField(
+        default=60, validators=ENTRY_BOUNDS["pro_expected_minutes"].validators()
+    )
     pro_flat_price = models.PositiveIntegerField(
-        null=True, blank=True, help_text="If set, replaces call-out + duration × hourly rate"
+        null=True,
+        blank=True,
+        validators=ENTRY_BOUNDS["pro_flat_price"].validators(),
+        help_text="If set, replaces call-out + duration × hourly rate",
     )
     pro_install_free = models.BooleanField(
         default=False, help_text="Professional installation is free for the customer here"
@@ -103,6 +133,7 @@ class PriceBookEntry(models.Model):
                 & Q(helper_fee__lte=F("max_helper_fee")),
                 name="pricebook_fee_within_bounds",
             ),
+            *check_constraints("pricebook", ENTRY_BOUNDS, nullable={"pro_flat_price"}),
         ]
 
     def __str__(self) -> str:
@@ -112,8 +143,9 @@ class PriceBookEntry(models.Model):
 class PriceChange(models.Model):
     """One field of a market or price-book entry changed: who, when, old → new, and why.
 
-    Written by the pricing services for every edit (web, API, admin, applied fee suggestions),
-    so a report can tell which price was in force at any moment. Values are stored as text (the
+    Written by the pricing services for every edit (web, API, admin, applied fee suggestions;
+    migration 0003 for values it moved into range), so a report can tell which price was in
+    force at any moment. Values are stored as text (the
     fields are integers, booleans and short strings); `None` is stored as an empty string with
     `was_null`/`is_null` set."""
 
@@ -134,7 +166,7 @@ class PriceChange(models.Model):
     )
     changed_at = models.DateTimeField(db_index=True)
     source = models.CharField(
-        max_length=16, default="web", help_text="web, api, admin, suggestion or seed"
+        max_length=16, default="web", help_text="web, api, admin, suggestion, seed or migration"
     )
     reason = models.CharField(max_length=300, blank=True)
 

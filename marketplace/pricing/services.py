@@ -11,6 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.pricing.bounds import (
+    ENTRY_BOUNDS,
+    MARKET_BOUNDS,
+    Bound,
+    out_of_bounds,
+    parse_radius_steps,
+)
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 
 
@@ -43,6 +50,9 @@ def professional_list_price(entry: PriceBookEntry) -> int:
 
 
 def build_quote(*, entry: PriceBookEntry, market: Market, helper_price: int | None = None) -> Quote:
+    """The quote for `entry` in `market`. For an entry and market within pricing/bounds.py (the
+    database constraints hold that for every stored row) every amount is at most
+    MAX_QUOTE_AMOUNT, which fits the job's integer columns; bounds.py shows the arithmetic."""
     price = entry.helper_fee if helper_price is None else helper_price
     fee = share_half_up(price, market.commission_bps, 10_000)
     list_price = professional_list_price(entry)
@@ -115,11 +125,17 @@ def _text(value) -> str:
 
 
 def _apply_changes(
-    obj, changes: dict, allowed: tuple[str, ...]
+    obj, changes: dict, allowed: tuple[str, ...], bounds: dict[str, Bound]
 ) -> list[tuple[str, object, object]]:
     unknown = sorted(set(changes) - set(allowed))
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed here: {', '.join(unknown)}")
+    # The ranges of pricing/bounds.py, checked here for every caller (web, API, admin, applied
+    # suggestions, scripts) and worded with the field's name; the model validators and the
+    # database constraints hold the same ranges.
+    problems = out_of_bounds(bounds, changes)
+    if problems:
+        raise ValidationFailed("; ".join(problems))
     diffs = []
     for name, new in changes.items():
         old = getattr(obj, name)
@@ -167,7 +183,7 @@ def price_entry_update(
     """Change a price-book entry and record each changed field. Jobs already booked keep the
     quote they were booked with; only new quotes see the new prices."""
     entry = PriceBookEntry.objects.select_for_update().select_related("market").get(pk=entry.pk)
-    diffs = _apply_changes(entry, changes, ENTRY_EDITABLE)
+    diffs = _apply_changes(entry, changes, ENTRY_EDITABLE, ENTRY_BOUNDS)
     if not diffs:
         return entry
     if entry.min_helper_fee > entry.max_helper_fee:
@@ -196,16 +212,14 @@ def market_update(
     """Change market settings (commission, cancellation policy, platform cost, dispatch) and
     record each changed field."""
     market = Market.objects.select_for_update().get(pk=market.pk)
-    diffs = _apply_changes(market, changes, MARKET_EDITABLE)
+    diffs = _apply_changes(market, changes, MARKET_EDITABLE, MARKET_BOUNDS)
     if not diffs:
         return market
     if "radius_steps_km" in changes:
         try:
-            steps = [float(s) for s in str(market.radius_steps_km).split(",") if s.strip()]
-        except ValueError:
-            raise ValidationFailed("Radius steps must be numbers separated by commas") from None
-        if not steps or any(s <= 0 for s in steps):
-            raise ValidationFailed("Radius steps must be positive numbers")
+            parse_radius_steps(market.radius_steps_km)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc)) from None
     _validated_save(market, diffs)
     _record(
         market=market,

@@ -6,7 +6,8 @@ rather than rounded, so an operator never saves a price they did not type. Commi
 percentage with at most two decimals and stored in basis points: "20" → 2000, "12.5" → 1250.
 
 The services (`price_entry_update`, `market_update`) stay the authority on business rules; these
-forms check shape and repeat the fee-bounds check only to word it in money rather than minor units.
+forms check shape and repeat the fee-bounds check only to word it in money rather than minor units;
+each number's range comes from marketplace/pricing/bounds.py, in major units here.
 """
 
 import re
@@ -17,11 +18,13 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.pricing.bounds import ENTRY_BOUNDS, MARKET_BOUNDS, Bound
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
 from marketplace.web.forms import Form
 from marketplace.web.templatetags.money import format_money
 
-# A little over the largest PositiveIntegerField (2**31 - 1 minor units), in major units.
+# A little under the largest PositiveIntegerField (2**31 - 1 minor units), in major units: the
+# default cap of a MoneyField. Price-book and market fields use their own (pricing/bounds.py).
 MAX_MAJOR = Decimal("10000000")
 TWO_DECIMALS_MESSAGE = _("Use at most 2 decimals, e.g. 45.50.")
 
@@ -100,15 +103,31 @@ class TwoDecimalField(forms.DecimalField):
 
 
 class MoneyField(TwoDecimalField):
-    def __init__(self, *, label: str, currency: str, required: bool = True, **kwargs):
+    """An amount in major units, at most MAX_MAJOR or within `bound` (minor units, from
+    pricing/bounds.py; Django's translated "Ensure this value is less than or equal to …")."""
+
+    def __init__(
+        self,
+        *,
+        label: str,
+        currency: str,
+        required: bool = True,
+        bound: Bound | None = None,
+        **kwargs,
+    ):
         kwargs.setdefault("help_text", _("In %(currency)s, e.g. 45.50.") % {"currency": currency})
         super().__init__(
             label=f"{label} ({currency})",
             required=required,
-            min_value=Decimal(0),
-            max_value=MAX_MAJOR,
+            min_value=minor_to_major(bound.low) if bound else Decimal(0),
+            max_value=minor_to_major(bound.high) if bound else MAX_MAJOR,
             **kwargs,
         )
+
+
+def bounded_integer(bound: Bound, *, label, **kwargs) -> forms.IntegerField:
+    """A whole number within a range of pricing/bounds.py (minutes, km, helpers)."""
+    return forms.IntegerField(label=label, min_value=bound.low, max_value=bound.high, **kwargs)
 
 
 class ReasonField(forms.CharField):
@@ -166,25 +185,34 @@ class PriceEntryForm(PricingForm):
         self.fields["helper_fee"] = MoneyField(
             label=_("Helper fee"),
             currency=currency,
+            bound=ENTRY_BOUNDS["helper_fee"],
             help_text=_("What the customer pays a helper."),
         )
-        self.fields["min_helper_fee"] = MoneyField(label=_("Minimum helper fee"), currency=currency)
-        self.fields["max_helper_fee"] = MoneyField(label=_("Maximum helper fee"), currency=currency)
+        self.fields["min_helper_fee"] = MoneyField(
+            label=_("Minimum helper fee"), currency=currency, bound=ENTRY_BOUNDS["min_helper_fee"]
+        )
+        self.fields["max_helper_fee"] = MoneyField(
+            label=_("Maximum helper fee"), currency=currency, bound=ENTRY_BOUNDS["max_helper_fee"]
+        )
         self.fields["pro_callout_fee"] = MoneyField(
-            label=_("Professional call-out fee"), currency=currency
+            label=_("Professional call-out fee"),
+            currency=currency,
+            bound=ENTRY_BOUNDS["pro_callout_fee"],
         )
         self.fields["pro_hourly_rate"] = MoneyField(
-            label=_("Professional hourly rate"), currency=currency
+            label=_("Professional hourly rate"),
+            currency=currency,
+            bound=ENTRY_BOUNDS["pro_hourly_rate"],
         )
-        self.fields["pro_expected_minutes"] = forms.IntegerField(
+        self.fields["pro_expected_minutes"] = bounded_integer(
+            ENTRY_BOUNDS["pro_expected_minutes"],
             label=_("Professional expected minutes"),
-            min_value=0,
-            max_value=24 * 60,
             help_text=_("How long a technician typically takes for this job."),
         )
         self.fields["pro_flat_price"] = MoneyField(
             label=_("Professional flat price"),
             currency=currency,
+            bound=ENTRY_BOUNDS["pro_flat_price"],
             required=False,
             help_text=_(
                 "Leave empty to compare with call-out + expected minutes × hourly rate; "
@@ -248,32 +276,35 @@ class MarketForm(PricingForm):
         }
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
+        commission = MARKET_BOUNDS["commission_bps"]
         self.fields["commission_percent"] = TwoDecimalField(
             label=_("Commission (%)"),
-            min_value=Decimal(0),
-            max_value=Decimal(100),
+            min_value=minor_to_major(commission.low),
+            max_value=minor_to_major(commission.high),
             help_text=_(
                 "Platform share of each helper price, e.g. 20 or 12.5 (at most 2 decimals)."
             ),
             error_messages={"max_value": _("The commission cannot be more than 100 %%.")},
         )
         self.fields["fixed_cost_per_month"] = MoneyField(
-            label=_("Fixed platform cost per month"), currency=currency
+            label=_("Fixed platform cost per month"),
+            currency=currency,
+            bound=MARKET_BOUNDS["fixed_cost_per_month"],
         )
-        self.fields["cancellation_free_minutes"] = forms.IntegerField(
+        self.fields["cancellation_free_minutes"] = bounded_integer(
+            MARKET_BOUNDS["cancellation_free_minutes"],
             label=_("Free cancellation (minutes)"),
-            min_value=0,
-            max_value=7 * 24 * 60,
             help_text=_("Cancelling is free until this many minutes after a helper accepted."),
         )
-        self.fields["cancellation_fee"] = MoneyField(label=_("Cancellation fee"), currency=currency)
-        self.fields["dispatch_k"] = forms.IntegerField(
-            label=_("Helpers offered at once (k)"), min_value=1, max_value=20
+        self.fields["cancellation_fee"] = MoneyField(
+            label=_("Cancellation fee"), currency=currency, bound=MARKET_BOUNDS["cancellation_fee"]
         )
-        self.fields["offer_deadline_minutes"] = forms.IntegerField(
+        self.fields["dispatch_k"] = bounded_integer(
+            MARKET_BOUNDS["dispatch_k"], label=_("Helpers offered at once (k)")
+        )
+        self.fields["offer_deadline_minutes"] = bounded_integer(
+            MARKET_BOUNDS["offer_deadline_minutes"],
             label=_("Offer deadline (minutes)"),
-            min_value=1,
-            max_value=24 * 60,
             help_text=_("How long a helper has to answer an offer."),
         )
         self.fields["radius_steps_km"] = forms.CharField(
@@ -281,8 +312,8 @@ class MarketForm(PricingForm):
             max_length=64,
             help_text=_("Search radii tried one after the other, separated by commas: 2,5,10,25."),
         )
-        self.fields["max_radius_km"] = forms.IntegerField(
-            label=_("Maximum radius (km)"), min_value=1, max_value=500
+        self.fields["max_radius_km"] = bounded_integer(
+            MARKET_BOUNDS["max_radius_km"], label=_("Maximum radius (km)")
         )
         self.fields["language"] = forms.ChoiceField(
             label=_("Language"), choices=_language_choices(market.language)
