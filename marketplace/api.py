@@ -1,6 +1,17 @@
 """The JSON API: one NinjaAPI, a router per app, one exception handler for domain errors."""
 
+import logging
+
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -8,6 +19,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from marketplace.accounts.api import router as accounts_router
 from marketplace.api_auth import API_AUTH
 from marketplace.core.errors import DomainError
+from marketplace.core.middleware_body import TOO_LARGE_CODE, too_large_message
 from marketplace.helpers.api import operator_router
 from marketplace.helpers.api import router as helpers_router
 from marketplace.jobs.api import router as jobs_router
@@ -27,11 +39,16 @@ api = NinjaAPI(
         "Customers post requests and follow them; helpers receive offers and work jobs; "
         "operators vet helpers. Authenticate with `Authorization: Bearer <token>` "
         "(POST /api/auth/tokens) or a browser session with the CSRF header. "
-        "Money is integer minor units of `currency`. Errors are `{detail, code}`."
+        "Money is integer minor units of `currency`. Errors are `{detail, code}`: "
+        "also 413 `too_large` for a body over the size limit (2.5 MB; photo uploads 2.5 MB "
+        "plus the photo limit) and 500 `server_error` for an unexpected failure."
     ),
     auth=API_AUTH,
     urls_namespace="api",
 )
+
+# Unexpected errors are logged where Django logs its own 500s (with the traceback).
+request_logger = logging.getLogger("django.request")
 
 
 def _error(request, status: int, detail: str, code: str):
@@ -88,6 +105,44 @@ def on_http_error(request, exc: HttpError):
     return _error(
         request, exc.status_code, str(exc), HTTP_ERROR_CODES.get(exc.status_code, "error")
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, exc):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE that got past the Content-Length check of
+    core/middleware_body.py (e.g. form fields of a multipart upload), read by the operation."""
+    return _error(request, 413, too_large_message(), TOO_LARGE_CODE)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return _error(request, 403, str(exc) or "Forbidden", "forbidden")
+
+
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(BadRequest)
+@api.exception_handler(MultiPartParserError)
+def on_bad_request(request, exc):
+    """What Django would answer 400 to (a malformed multipart body, a suspicious request)."""
+    return _error(request, 400, "Bad request", "bad_request")
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request, exc: Exception):
+    """Anything else: a JSON 500 in the API's format, never Django's HTML page, and never the
+    exception's text (it may hold internals). Logged with its traceback like Django's own 500s,
+    and `got_request_exception` is sent so error reporters and the test client see it. A lost
+    database is left to core/middleware_db.py (503 with Retry-After)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        raise exc
+    request_logger.error(
+        "Internal Server Error: %s",
+        request.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"status_code": 500, "request": request},
+    )
+    got_request_exception.send(sender=None, request=request)
+    return _error(request, 500, "Internal error", "server_error")
 
 
 api.add_router("/auth", accounts_router)

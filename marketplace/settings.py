@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body: too large → 413 (JSON under /api/).
+    "marketplace.core.middleware_body.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -165,6 +167,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Job photos: private files, served only through a permission-checked view (never MEDIA_URL).
 PHOTO_ROOT = Path(env_str("PHOTO_ROOT", str(BASE_DIR / "var" / "photos")))
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+# Largest request body besides files (JSON, form fields), Django's default 2.5 MB; a multipart
+# upload may carry PHOTO_MAX_BYTES more. Larger bodies answer 413 (core/middleware_body.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Fieldfriends <noreply@fieldfriends.example>")

@@ -5,13 +5,13 @@ from ninja import Field, Router, Schema, Status
 from marketplace.accounts.models import ApiToken, Role
 from marketplace.accounts.services import api_token_create, api_token_revoke, user_sign_up
 from marketplace.core.errors import NotAllowed
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import InputSchema, errors
 from marketplace.security.ratelimit import payload_email, rate_limit
 
 router = Router(tags=["accounts"])
 
 
-class SignUpIn(Schema):
+class SignUpIn(InputSchema):
     email: str = Field(max_length=254)
     password: str = Field(min_length=1, max_length=128)
     full_name: str = Field("", max_length=150)
@@ -27,7 +27,7 @@ class UserOut(Schema):
     is_operator: bool
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     email: str = Field(max_length=254)
     password: str = Field(min_length=1, max_length=128)
     name: str = Field("mobile", max_length=100)

@@ -17,11 +17,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from ninja import Field, Query, Router, Schema
-from pydantic import create_model
+from pydantic import StrictBool, StrictInt, create_model
 
 from marketplace.api_auth import require_operator
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import InputSchema, errors
 from marketplace.economics import metrics as m
 from marketplace.economics import whatif as w
 from marketplace.pricing.selectors import category_by_slug, market_by_code
@@ -111,17 +111,17 @@ class WhatIfQuery(ScopeQuery):
     )
 
 
-class WhatIfIn(Schema):
+class WhatIfIn(InputSchema):
     """Only what changes; the rest stays at today's values (the category's price book, or the
     mean recent quote without a category)."""
 
-    helper_fee: int | None = Field(None, gt=0, description="Minor units")
-    commission_bps: int | None = Field(None, ge=0, le=10_000)
-    professional_price: int | None = Field(
+    helper_fee: StrictInt | None = Field(None, gt=0, description="Minor units")
+    commission_bps: StrictInt | None = Field(None, ge=0, le=10_000)
+    professional_price: StrictInt | None = Field(
         None, gt=0, description="The technician's list price, before any free installation"
     )
-    fixed_cost_per_month: int | None = Field(None, ge=0)
-    professional_install_free: bool | None = None
+    fixed_cost_per_month: StrictInt | None = Field(None, ge=0)
+    professional_install_free: StrictBool | None = None
 
 
 # --- Translating parameters ----------------------------------------------------------------

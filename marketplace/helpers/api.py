@@ -1,12 +1,23 @@
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
+from pydantic import StrictBool, StrictInt
 
 from marketplace.api_auth import require_operator
 from marketplace.core.errors import NotFound
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import (
+    CITY_MAX_LENGTH,
+    HELPER_REASON_MAX_LENGTH,
+    LANGUAGES_MAX_LENGTH,
+    InputSchema,
+    Latitude,
+    Longitude,
+    Text,
+    errors,
+)
 from marketplace.helpers import services
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.selectors import helper_profile_for, helper_public_profile
+from marketplace.helpers.services import MAX_BIO_LENGTH, MAX_RADIUS_KM
 from marketplace.jobs.selectors import nearby_open_jobs, offers_for_helper
 from marketplace.pricing.models import Market, ServiceCategory
 
@@ -16,40 +27,47 @@ operator_router = Router(tags=["operator"])
 OPERATOR_ACTION_ERRORS = errors(400, 401, 403, 404, 409, 422)
 
 
-class SlotIn(Schema):
-    weekday: int = Field(ge=0, le=6, description="0 = Monday")
-    start_hour: int = Field(ge=0, le=23)
-    end_hour: int = Field(ge=1, le=24)
+class SlotIn(InputSchema):
+    weekday: StrictInt = Field(ge=0, le=6, description="0 = Monday")
+    start_hour: StrictInt = Field(ge=0, le=23)
+    end_hour: StrictInt = Field(ge=1, le=24)
 
 
-class ApplyIn(Schema):
+class HelperApplyIn(InputSchema):
     market: str
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
-    city: str = Field("", max_length=100)
-    service_radius_km: int = Field(10, ge=1, le=100)
-    bio: str = Field("", max_length=2000)
-    languages: str = Field("en", max_length=64)
+    lat: Latitude
+    lng: Longitude
+    city: str = Field("", max_length=CITY_MAX_LENGTH)
+    service_radius_km: StrictInt = Field(10, ge=1, le=MAX_RADIUS_KM)
+    bio: str = Field("", max_length=MAX_BIO_LENGTH)
+    languages: str = Field("en", max_length=LANGUAGES_MAX_LENGTH)
     skills: list[str] = Field(default_factory=list, description="Category slugs")
     availability: list[SlotIn] = Field(default_factory=list)
-    accept_code_of_conduct: bool
+    accept_code_of_conduct: StrictBool = Field(description="Must be true to apply")
+    confirm_role_change: StrictBool = Field(
+        False,
+        description="A customer account: true to become a helper account for good (it can then "
+        "no longer post requests)",
+    )
 
 
-class ProfileUpdateIn(Schema):
-    lat: float | None = Field(None, ge=-90, le=90)
-    lng: float | None = Field(None, ge=-180, le=180)
-    city: str | None = Field(None, max_length=100)
-    service_radius_km: int | None = Field(None, ge=1, le=100)
-    bio: str | None = Field(None, max_length=2000)
-    languages: str | None = Field(None, max_length=64)
-    is_available: bool | None = None
+class ProfileUpdateIn(InputSchema):
+    """Only the fields given change; lat and lng go together."""
+
+    lat: Latitude | None = Field(None, description="With lng")
+    lng: Longitude | None = Field(None, description="With lat")
+    city: str | None = Field(None, max_length=CITY_MAX_LENGTH)
+    service_radius_km: StrictInt | None = Field(None, ge=1, le=MAX_RADIUS_KM)
+    bio: str | None = Field(None, max_length=MAX_BIO_LENGTH)
+    languages: str | None = Field(None, max_length=LANGUAGES_MAX_LENGTH)
+    is_available: StrictBool | None = None
 
 
-class SkillsIn(Schema):
+class SkillsIn(InputSchema):
     skills: list[str]
 
 
-class AvailabilityIn(Schema):
+class AvailabilityIn(InputSchema):
     availability: list[SlotIn]
 
 
@@ -92,12 +110,14 @@ class OperatorHelperOut(MyProfileOut):
     created_at: str
 
 
-class VetIn(Schema):
-    id_checked: bool = Field(description="The operator has checked the helper's ID document")
+class VetIn(InputSchema):
+    id_checked: StrictBool = Field(description="The operator has checked the helper's ID document")
 
 
-class ReasonIn(Schema):
-    reason: str = Field(min_length=1, max_length=300)
+class HelperStatusReasonIn(InputSchema):
+    reason: Text(min_length=1, max_length=HELPER_REASON_MAX_LENGTH) = Field(
+        description="Not blank; shown to the helper"
+    )
 
 
 class FeedItemOut(Schema):
@@ -190,7 +210,7 @@ def _my_profile(request) -> HelperProfile:
 
 
 @router.post("/apply", response={201: MyProfileOut, **errors(400, 401, 403, 404, 409, 422)})
-def apply(request, payload: ApplyIn):
+def apply(request, payload: HelperApplyIn):
     """Apply as a helper; an operator checks your ID and vets the application."""
     market = get_object_or_404(Market, code=payload.market, is_active=True)
     profile = services.helper_apply(
@@ -368,7 +388,7 @@ def operator_vet(request, helper_id: int, payload: VetIn):
     "/helpers/{helper_id}/reject",
     response={200: OperatorHelperOut, **OPERATOR_ACTION_ERRORS},
 )
-def operator_reject(request, helper_id: int, payload: ReasonIn):
+def operator_reject(request, helper_id: int, payload: HelperStatusReasonIn):
     profile = _profile_for_operator(request, helper_id)
     return operator_out(
         services.helper_reject(profile=profile, actor=request.auth, reason=payload.reason)
@@ -379,7 +399,7 @@ def operator_reject(request, helper_id: int, payload: ReasonIn):
     "/helpers/{helper_id}/suspend",
     response={200: OperatorHelperOut, **OPERATOR_ACTION_ERRORS},
 )
-def operator_suspend(request, helper_id: int, payload: ReasonIn):
+def operator_suspend(request, helper_id: int, payload: HelperStatusReasonIn):
     profile = _profile_for_operator(request, helper_id)
     return operator_out(
         services.helper_suspend(profile=profile, actor=request.auth, reason=payload.reason)

@@ -2,10 +2,34 @@ from datetime import datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
 
 from marketplace.core.errors import NotAllowed
-from marketplace.core.schemas import MAX_OFFSET, as_utc, errors
+from marketplace.core.schemas import (
+    ADDRESS_MAX_LENGTH,
+    ADDRESS_OR_LOCATION,
+    BOTH_COORDINATES,
+    CONTACT_PHONE_MAX_LENGTH,
+    JOB_DESCRIPTION_MAX_LENGTH,
+    JOB_DESCRIPTION_MIN_LENGTH,
+    JOB_NOTE_MAX_LENGTH,
+    JOB_REASON_MAX_LENGTH,
+    MAX_OFFSET,
+    NPS_MAX,
+    NPS_MIN,
+    RATING_MAX,
+    RATING_MIN,
+    REVIEW_COMMENT_MAX_LENGTH,
+    InputSchema,
+    Latitude,
+    Longitude,
+    Text,
+    as_utc,
+    errors,
+)
 from marketplace.jobs import disputes, selectors, services
+from marketplace.jobs.disputes import MAX_TEXT as DISPUTE_TEXT_MAX_LENGTH
 from marketplace.jobs.models import (
     Dispute,
     DisputeOutcome,
@@ -25,23 +49,62 @@ ACTION_ERRORS = errors(401, 403, 404, 409, 422)
 BODY_ACTION_ERRORS = errors(400, 401, 403, 404, 409, 422)
 
 
-class JobIn(Schema):
+class JobIn(InputSchema):
+    """Where: an `address` (geocoded), or the device's location (`lat` and `lng` together).
+    With a location the address is kept as given; without one it must not be blank."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["address"],
+                    "properties": {
+                        "address": {"pattern": r"\S"},
+                        "lat": {"type": "null"},
+                        "lng": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["lat", "lng"],
+                    "properties": {"lat": {"type": "number"}, "lng": {"type": "number"}},
+                },
+            ]
+        }
+    )
+
     category: str = Field(description="Category slug, see GET /api/categories")
-    description: str = Field(min_length=1, max_length=4000)
-    address: str = Field("", max_length=300)
-    lat: float | None = Field(None, ge=-90, le=90, description="From the device's location")
-    lng: float | None = Field(None, ge=-180, le=180)
+    description: Text(
+        min_length=JOB_DESCRIPTION_MIN_LENGTH, max_length=JOB_DESCRIPTION_MAX_LENGTH
+    ) = Field(
+        description=f"{JOB_DESCRIPTION_MIN_LENGTH}–{JOB_DESCRIPTION_MAX_LENGTH} characters, "
+        "surrounding whitespace not counted"
+    )
+    address: str = Field(
+        "",
+        max_length=ADDRESS_MAX_LENGTH,
+        description=f"{ADDRESS_OR_LOCATION}. Geocoded when there is no location",
+    )
+    lat: Latitude | None = Field(None, description="From the device's location, with lng")
+    lng: Longitude | None = Field(None, description="With lat")
     window_start: datetime | None = Field(None, description="ISO 8601 with offset; default now")
     window_end: datetime | None = Field(None, description="Default: start + 4 hours")
-    contact_phone: str = Field("", max_length=32)
+    contact_phone: str = Field("", max_length=CONTACT_PHONE_MAX_LENGTH)
     fulfilment: Fulfilment = Field(
         Fulfilment.HELPER,
         description="The customer's choice after seeing the quote: 'helper' (dispatch to nearby "
         "helpers) or 'professional' (hand over to the provider's technician at once)",
     )
 
+    @model_validator(mode="after")
+    def _address_or_location(self):
+        if (self.lat is None) != (self.lng is None):
+            raise PydanticCustomError("location", BOTH_COORDINATES)
+        if self.lat is None and not self.address.strip():
+            raise PydanticCustomError("address_or_location", ADDRESS_OR_LOCATION)
+        return self
 
-class QuoteOut(Schema):
+
+class JobQuoteOut(Schema):
     currency: str
     helper_price: int
     professional_price: int = Field(description="What a technician costs you; 0 when free")
@@ -84,7 +147,7 @@ class JobOut(Schema):
     accepted_at: datetime | None
     completed_at: datetime | None
     closed_at: datetime | None
-    quote: QuoteOut
+    quote: JobQuoteOut
     customer: PersonOut | None
     helper: HelperOut | None
     cancelled_by: str
@@ -102,18 +165,22 @@ class EventOut(Schema):
     by: str | None
 
 
-class NoteIn(Schema):
-    note: str = Field("", max_length=4000)
+class NoteIn(InputSchema):
+    note: str = Field("", max_length=JOB_NOTE_MAX_LENGTH)
 
 
-class ReasonIn(Schema):
-    reason: str = Field(min_length=1, max_length=500)
+class JobReasonIn(InputSchema):
+    reason: Text(min_length=1, max_length=JOB_REASON_MAX_LENGTH) = Field(
+        description="Not blank; kept in the job's history"
+    )
 
 
-class ReviewIn(Schema):
-    rating: int = Field(ge=1, le=5)
-    comment: str = Field("", max_length=2000)
-    nps: int | None = Field(None, ge=0, le=10, description="Customers: likelihood to recommend")
+class ReviewIn(InputSchema):
+    rating: StrictInt = Field(ge=RATING_MIN, le=RATING_MAX)
+    comment: str = Field("", max_length=REVIEW_COMMENT_MAX_LENGTH)
+    nps: StrictInt | None = Field(
+        None, ge=NPS_MIN, le=NPS_MAX, description="Customers: likelihood to recommend"
+    )
 
 
 class ReviewOut(Schema):
@@ -315,13 +382,13 @@ def cancellation_preview(request, job_id: int):
 
 
 @router.post("/{job_id}/cancel", response={200: JobOut, **BODY_ACTION_ERRORS})
-def cancel(request, job_id: int, payload: ReasonIn):
+def cancel(request, job_id: int, payload: JobReasonIn):
     job = services.job_cancel(job=_job(request, job_id), actor=request.auth, reason=payload.reason)
     return job_out(job, request.auth)
 
 
 @router.post("/{job_id}/release", response={200: JobOut, **BODY_ACTION_ERRORS})
-def release(request, job_id: int, payload: ReasonIn):
+def release(request, job_id: int, payload: JobReasonIn):
     """The assigned helper gives the job back before starting; matching starts again."""
     job = services.job_release(
         job=_job(request, job_id), helper=request.auth, reason=payload.reason
@@ -356,17 +423,21 @@ def review(request, job_id: int, payload: ReviewIn):
 operator_router = Router(tags=["operator"])
 
 
-class DisputeIn(Schema):
-    reason: str = Field(description="What went wrong (required, at most 2000 characters)")
+class DisputeIn(InputSchema):
+    reason: Text(min_length=1, max_length=DISPUTE_TEXT_MAX_LENGTH) = Field(
+        description=f"What went wrong (not blank, at most {DISPUTE_TEXT_MAX_LENGTH} characters)"
+    )
 
 
-class DisputeResolveIn(Schema):
+class DisputeResolveIn(InputSchema):
     outcome: DisputeOutcome = Field(
         description="'confirm' (the helper is paid as usual) or 'refund' (the customer gets "
         "money back; the job is cancelled by the operator)"
     )
-    note: str = Field(description="Why: kept in the job's audit trail")
-    refund_amount: int | None = Field(
+    note: Text(min_length=1, max_length=DISPUTE_TEXT_MAX_LENGTH) = Field(
+        description="Why: kept in the job's audit trail (not blank)"
+    )
+    refund_amount: StrictInt | None = Field(
         None, description="Refund only: minor units; default everything the customer paid"
     )
 

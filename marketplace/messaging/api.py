@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ninja import Field, Router, Schema, Status
 
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import InputSchema, Text, errors
 from marketplace.jobs import selectors as job_selectors
 from marketplace.messaging import services
 from marketplace.messaging.models import MAX_BODY, Message
@@ -12,8 +12,11 @@ from marketplace.messaging.models import MAX_BODY, Message
 router = Router(tags=["messages"])
 
 
-class MessageIn(Schema):
-    body: str = Field(description=f"Plain text, 1–{MAX_BODY} characters; HTML is shown as text")
+class MessageIn(InputSchema):
+    body: Text(min_length=1, max_length=MAX_BODY) = Field(
+        description=f"Plain text, 1–{MAX_BODY} characters (surrounding whitespace not counted); "
+        "HTML is shown as text"
+    )
 
 
 class MessageOut(Schema):

@@ -3,9 +3,10 @@
 from datetime import datetime
 
 from ninja import Field, Router, Schema
+from pydantic import StrictBool
 
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.schemas import MAX_OFFSET, errors
+from marketplace.core.schemas import MAX_OFFSET, InputSchema, errors
 from marketplace.notifications import selectors, services
 from marketplace.notifications.models import Kind, Notification
 
@@ -44,8 +45,8 @@ class PreferenceOut(Schema):
     email: bool
 
 
-class PreferencesIn(Schema):
-    email: dict[str, bool] = Field(
+class PreferencesIn(InputSchema):
+    email: dict[str, StrictBool] = Field(
         description="Kind → send by e-mail; kinds left out keep their setting"
     )
 

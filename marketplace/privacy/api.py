@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib.auth import logout
 from ninja import Field, Router, Schema
+from pydantic import StrictBool
 
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import InputSchema, errors
 from marketplace.privacy.selectors import export_for
 from marketplace.privacy.services import user_erase
 
@@ -39,8 +40,8 @@ class ExportOut(Schema):
     preferences: dict[str, Any]
 
 
-class EraseIn(Schema):
-    confirm: bool = Field(description="Must be true: erasure cannot be undone")
+class EraseIn(InputSchema):
+    confirm: StrictBool = Field(description="Must be true: erasure cannot be undone")
 
 
 class ErasedOut(Schema):

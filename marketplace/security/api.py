@@ -6,7 +6,7 @@ from ninja import Field, Router, Schema, Status
 
 from marketplace.accounts.models import User
 from marketplace.core.errors import NotAllowed
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import DEACTIVATE_REASON_MAX_LENGTH, InputSchema, Text, errors
 from marketplace.security.sessions import user_deactivate, user_end_all_sessions
 
 router = Router(tags=["accounts"])
@@ -17,8 +17,10 @@ class LogoutAllOut(Schema):
     revoked_tokens: int
 
 
-class DeactivateIn(Schema):
-    reason: str = Field(min_length=1, max_length=500)
+class DeactivateIn(InputSchema):
+    reason: Text(min_length=1, max_length=DEACTIVATE_REASON_MAX_LENGTH) = Field(
+        description="Not blank; kept in the audit log"
+    )
 
 
 class DeactivatedOut(Schema):

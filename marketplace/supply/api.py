@@ -8,10 +8,11 @@ from typing import Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictInt
 
 from marketplace.api_auth import require_operator
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.schemas import errors
+from marketplace.core.schemas import InputSchema, errors
 from marketplace.pricing.models import PriceBookEntry
 from marketplace.pricing.selectors import category_by_slug, market_by_code
 from marketplace.supply import selectors, suggestions
@@ -98,12 +99,12 @@ class FeeSuggestionOut(Schema):
     median_time_to_accept_s: int | None
 
 
-class ApplyIn(Schema):
-    entry_id: int
-    suggested_fee: int = Field(ge=0, description="Minor units; re-checked against the bounds")
+class FeeSuggestionApplyIn(InputSchema):
+    entry_id: StrictInt = Field(description="The price-book entry, from GET …/suggestions")
+    suggested_fee: StrictInt = Field(ge=0, description="Minor units; re-checked against the bounds")
 
 
-class ApplyOut(Schema):
+class FeeSuggestionAppliedOut(Schema):
     entry_id: int
     market: str
     category: str
@@ -279,8 +280,11 @@ def fee_suggestions(request, params: Query[SuggestionQuery]):
     return [suggestion_out(s) for s in rows]
 
 
-@router.post("/fee-suggestions/apply", response={200: ApplyOut, **errors(400, 401, 403, 404, 422)})
-def apply_fee_suggestion(request, payload: ApplyIn):
+@router.post(
+    "/fee-suggestions/apply",
+    response={200: FeeSuggestionAppliedOut, **errors(400, 401, 403, 404, 422)},
+)
+def apply_fee_suggestion(request, payload: FeeSuggestionApplyIn):
     """Apply a suggested helper fee to a price-book entry. Checked again against the current
     figures: the fee must be the suggestion or lie within its bounds. Recorded in the price
     history with source "suggestion" and the suggestion's reason."""
