@@ -354,6 +354,16 @@ def test_numbers_in_strings_are_refused(api_as, alice, bob, router_wifi):
     _ok(helper.patch("/api/helpers/me", {"service_radius_km": 15, "is_available": False}))
 
 
+def test_operator_numbers_in_strings_are_refused(api_as, olga, ch_router, ch):
+    api = api_as(olga)
+    entry = f"/api/operator/prices/{ch_router.pk}"
+    _refused(api.patch(entry, {"reason": "r", "helper_fee": "6000"}))
+    _refused(api.patch(entry, {"reason": "r", "pro_install_free": "false"}))
+    _refused(api.patch(f"/api/operator/markets/{ch.pk}", {"reason": "r", "dispatch_k": "3"}))
+    _refused(api.post("/api/operator/payments/1/refund", {"amount": "4000", "reason": "r"}))
+    _ok(api.patch(entry, {"reason": "r", "helper_fee": 6000}))
+
+
 def test_query_parameters_still_parse_from_strings(api_as, alice, olga, ch):
     assert api_as(alice).get("/api/jobs", limit="5", offset="0").status_code == 200
     resp = api_as(olga).get("/api/operator/supply/imbalances", market=ch.code, limit="5")

@@ -12,10 +12,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema
+from pydantic import StrictInt
 
 from marketplace.api_auth import require_operator
 from marketplace.core.errors import NotAllowed, NotFound, ValidationFailed
-from marketplace.core.schemas import as_utc, errors
+from marketplace.core.schemas import MAX_OFFSET, InputSchema, as_utc, errors
 from marketplace.jobs.selectors import job_for_user
 from marketplace.payments import onboarding, reconcile, selectors, services
 from marketplace.payments.models import Payment
@@ -44,14 +45,14 @@ class PaymentOut(Schema):
     capture_before: datetime | None
 
 
-class PayIn(Schema):
+class PayIn(InputSchema):
     payment_method: str = Field(
         min_length=1, max_length=64, description="A Stripe PaymentMethod id (pm_…)"
     )
 
 
-class RefundIn(Schema):
-    amount: int = Field(gt=0, description="Minor units")
+class RefundIn(InputSchema):
+    amount: StrictInt = Field(gt=0, le=MAX_OFFSET, description="Minor units")
     reason: str = Field(min_length=1, max_length=200)
 
 

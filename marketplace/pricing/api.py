@@ -3,11 +3,11 @@ from datetime import datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
-from pydantic import field_validator
+from pydantic import StrictBool, StrictInt, field_validator
 
 from marketplace.api_auth import require_operator
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.schemas import MAX_OFFSET, errors
+from marketplace.core.schemas import MAX_OFFSET, InputSchema, errors
 from marketplace.pricing.bounds import ENTRY_BOUNDS, MARKET_BOUNDS, MAX_RADIUS_KM, Bound
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 from marketplace.pricing.selectors import price_changes
@@ -132,25 +132,29 @@ def _bounded(bounds: dict[str, Bound], name: str, description: str = ""):
     )
 
 
-class MarketPatchIn(Schema):
+class MarketPatchIn(InputSchema):
     """Only the fields sent are changed; none of them may be null."""
 
     reason: str = Field(min_length=1, max_length=300, description="Kept in the price history")
-    commission_bps: int = _bounded(MARKET_BOUNDS, "commission_bps", "Basis points: 2000 = 20 %")
-    fixed_cost_per_month: int = _bounded(MARKET_BOUNDS, "fixed_cost_per_month", "Platform upkeep")
-    cancellation_free_minutes: int = _bounded(MARKET_BOUNDS, "cancellation_free_minutes")
-    cancellation_fee: int = _bounded(MARKET_BOUNDS, "cancellation_fee")
-    dispatch_k: int = _bounded(MARKET_BOUNDS, "dispatch_k", "Helpers offered a job at once")
-    offer_deadline_minutes: int = _bounded(MARKET_BOUNDS, "offer_deadline_minutes")
+    commission_bps: StrictInt = _bounded(
+        MARKET_BOUNDS, "commission_bps", "Basis points: 2000 = 20 %"
+    )
+    fixed_cost_per_month: StrictInt = _bounded(
+        MARKET_BOUNDS, "fixed_cost_per_month", "Platform upkeep"
+    )
+    cancellation_free_minutes: StrictInt = _bounded(MARKET_BOUNDS, "cancellation_free_minutes")
+    cancellation_fee: StrictInt = _bounded(MARKET_BOUNDS, "cancellation_fee")
+    dispatch_k: StrictInt = _bounded(MARKET_BOUNDS, "dispatch_k", "Helpers offered a job at once")
+    offer_deadline_minutes: StrictInt = _bounded(MARKET_BOUNDS, "offer_deadline_minutes")
     radius_steps_km: str = Field(
         None,
         max_length=64,
         description=f"Comma-separated km, each at most {MAX_RADIUS_KM}: 2,5,10,25",
     )
-    max_radius_km: int = _bounded(MARKET_BOUNDS, "max_radius_km")
+    max_radius_km: StrictInt = _bounded(MARKET_BOUNDS, "max_radius_km")
     language: str = Field(None, min_length=2, max_length=8)
     time_zone: str = Field(None, max_length=64, description="IANA name, e.g. Europe/Zurich")
-    is_active: bool = None
+    is_active: StrictBool = None
 
     @field_validator("time_zone")
     @classmethod
@@ -191,19 +195,19 @@ class PriceEntryOut(Schema):
     quote: EntryQuoteOut
 
 
-class PriceEntryPatchIn(Schema):
+class PriceEntryPatchIn(InputSchema):
     """Only the fields sent are changed. `pro_flat_price: null` removes the flat price; the other
     fields may not be null."""
 
     reason: str = Field(min_length=1, max_length=300, description="Kept in the price history")
-    helper_fee: int = _bounded(ENTRY_BOUNDS, "helper_fee", "Between min and max helper fee")
-    min_helper_fee: int = _bounded(ENTRY_BOUNDS, "min_helper_fee")
-    max_helper_fee: int = _bounded(ENTRY_BOUNDS, "max_helper_fee")
-    pro_callout_fee: int = _bounded(ENTRY_BOUNDS, "pro_callout_fee")
-    pro_hourly_rate: int = _bounded(ENTRY_BOUNDS, "pro_hourly_rate", "Per hour")
-    pro_expected_minutes: int = _bounded(ENTRY_BOUNDS, "pro_expected_minutes")
-    pro_flat_price: int | None = _bounded(ENTRY_BOUNDS, "pro_flat_price", "null: calculated")
-    pro_install_free: bool = None
+    helper_fee: StrictInt = _bounded(ENTRY_BOUNDS, "helper_fee", "Between min and max helper fee")
+    min_helper_fee: StrictInt = _bounded(ENTRY_BOUNDS, "min_helper_fee")
+    max_helper_fee: StrictInt = _bounded(ENTRY_BOUNDS, "max_helper_fee")
+    pro_callout_fee: StrictInt = _bounded(ENTRY_BOUNDS, "pro_callout_fee")
+    pro_hourly_rate: StrictInt = _bounded(ENTRY_BOUNDS, "pro_hourly_rate", "Per hour")
+    pro_expected_minutes: StrictInt = _bounded(ENTRY_BOUNDS, "pro_expected_minutes")
+    pro_flat_price: StrictInt | None = _bounded(ENTRY_BOUNDS, "pro_flat_price", "null: calculated")
+    pro_install_free: StrictBool = None
 
 
 class PriceChangeOut(Schema):
