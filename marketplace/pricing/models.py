@@ -80,6 +80,12 @@ class Market(models.Model):
         return self.name
 
     @property
+    def money_locale(self) -> str:
+        """Language and country, e.g. "de-CH": how money is written in this market
+        (marketplace/core/money.py)."""
+        return f"{self.language}-{self.country}"
+
+    @property
     def radius_steps(self) -> list[float]:
         steps = sorted({float(s) for s in self.radius_steps_km.split(",") if s.strip()})
         steps = [s for s in steps if 0 < s <= self.max_radius_km]

@@ -182,6 +182,7 @@ class PriceEntryForm(PricingForm):
         kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.currency = currency
+        self.money_locale = entry.market.money_locale
         self.fields["helper_fee"] = MoneyField(
             label=_("Helper fee"),
             currency=currency,
@@ -242,7 +243,10 @@ class PriceEntryForm(PricingForm):
             self.add_error(
                 "helper_fee",
                 _("The helper fee must lie between %(low)s and %(high)s.")
-                % {"low": format_money(lo, self.currency), "high": format_money(hi, self.currency)},
+                % {
+                    "low": format_money(lo, self.currency, self.money_locale),
+                    "high": format_money(hi, self.currency, self.money_locale),
+                },
             )
         return data
 

@@ -12,12 +12,19 @@ register = template.Library()
 
 
 @register.filter
-def money(amount, currency: str = "") -> str:
-    """`{{ job.price|money:job.currency }}`. Renders nothing for a missing amount."""
+def money(amount, currency="") -> str:
+    """`{{ job.price|money:job.currency }}`, or `{{ amount|money:market }}` to write it in the
+    market's locale (`Market.money_locale`: a euro market in Germany reads "3.000,00 €" on every
+    page; with a bare currency, EUR follows the page's language). Renders nothing for a missing
+    amount."""
     if amount is None or amount == "":
         return ""
+    locale = None
+    if hasattr(currency, "currency"):
+        locale = getattr(currency, "money_locale", None)
+        currency = currency.currency
     try:
-        return format_money(int(amount), currency)
+        return format_money(int(amount), currency, locale)
     except (TypeError, ValueError):
         return ""
 
