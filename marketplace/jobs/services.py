@@ -6,6 +6,7 @@ Every function is keyword-only and atomic, checks who is acting, and changes sta
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -87,6 +88,40 @@ def market_for_country(country: str) -> Market:
     return market
 
 
+class WallClockTime(datetime):
+    """A date and time a customer typed without a time zone (the request form's datetime-local
+    fields): `job_post` reads it on the clock of the market the address is in, not in
+    settings.TIME_ZONE. A plain naive datetime is still refused: API clients send an offset."""
+
+    @classmethod
+    def of(cls, value: datetime) -> "WallClockTime":
+        return cls(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            fold=value.fold,
+        )
+
+
+def _in_market_zone(value: datetime | None, market: Market) -> datetime | None:
+    """A WallClockTime made aware in the market's time zone; other values are kept as they are.
+    A time that does not exist or is ambiguous there (a clock change) is refused."""
+    if not isinstance(value, WallClockTime) or timezone.is_aware(value):
+        return value
+    zone = ZoneInfo(market.time_zone)
+    local = datetime(*value.timetuple()[:6], value.microsecond, tzinfo=zone)
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+        raise ValidationFailed(
+            f"{value:%Y-%m-%d %H:%M} does not exist or is ambiguous in {market.time_zone} "
+            "(a clock change); choose another time"
+        )
+    return local
+
+
 def _window(start: datetime | None, end: datetime | None, now: datetime):
     start = start or now
     end = end or start + DEFAULT_WINDOW
@@ -146,9 +181,15 @@ def job_post(
         raise ValidationFailed("Describe the problem in at least 10 characters")
     if len(description) > 4000:
         raise ValidationFailed("The description can be at most 4000 characters")
-    start, end = _window(window_start, window_end, now)
+    # Times typed on the wall clock need the market's time zone, known once the address is
+    # resolved; others are checked before that.
+    if not any(isinstance(t, WallClockTime) for t in (window_start, window_end)):
+        _window(window_start, window_end, now)
     place = resolve_location(address=address, lat=lat, lng=lng)
     market = market_for_country(place.country)
+    start, end = _window(
+        _in_market_zone(window_start, market), _in_market_zone(window_end, market), now
+    )
     q = quote(market=market, category=category)
     approx_lat, approx_lng = geo.approx_point(place.lat, place.lng)
     job = JobRequest.objects.create(

@@ -1,12 +1,14 @@
 """Forms translate what people type into service arguments. Business rules stay in services;
 a form only checks shape (required, ranges) and resolves an address into coordinates."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.forms.fields import BaseTemporalField
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.accounts.models import Role, language_for_market
 from marketplace.helpers import geo
 from marketplace.helpers.models import Weekday
+from marketplace.jobs.services import WallClockTime
 from marketplace.pricing.models import Market, ServiceCategory
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -149,10 +152,35 @@ def coordinate_field(limit: int) -> forms.FloatField:
 # --- Customer ------------------------------------------------------------------------------------
 
 
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time as typed, without a time zone: a `WallClockTime` that `job_post` reads on
+    the clock of the market the address is in. Django's DateTimeField would read it in the
+    active time zone (settings.TIME_ZONE), the wrong clock for a market elsewhere. A value typed
+    with an offset stays aware."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            result = value
+        else:
+            try:
+                result = parse_datetime(str(value).strip())
+            except ValueError:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
+            if result is None:
+                # The input formats (strptime), without DateTimeField's time-zone step.
+                result = BaseTemporalField.to_python(self, value)
+        return result if timezone.is_aware(result) else WallClockTime.of(result)
+
+
 class JobRequestForm(LocationFieldsMixin, Form):
-    """Times come from <input type="datetime-local">, which has no time zone. They are read in
-    the active time zone (settings.TIME_ZONE, Europe/Warsaw — the same clock as Europe/Zurich, so
-    right for both markets). Empty start means "as soon as possible", empty end start + 4 h."""
+    """Times come from <input type="datetime-local">, which has no time zone. They stay
+    wall-clock times (WallClockTime) and `job_post` reads them in the time zone of the market
+    the address is in (Zürich: Europe/Zurich, Warsaw: Europe/Warsaw), not settings.TIME_ZONE.
+    Empty start means "as soon as possible", empty end start + 4 h."""
 
     category = forms.ModelChoiceField(
         label=_("What do you need help with?"), queryset=ServiceCategory.objects.none()
@@ -173,10 +201,10 @@ class JobRequestForm(LocationFieldsMixin, Form):
     )
     lat = coordinate_field(90)
     lng = coordinate_field(180)
-    window_start = forms.DateTimeField(
+    window_start = WallClockDateTimeField(
         label=_("Earliest time"), required=False, widget=DateTimeLocalInput()
     )
-    window_end = forms.DateTimeField(
+    window_end = WallClockDateTimeField(
         label=_("Latest time"), required=False, widget=DateTimeLocalInput()
     )
     contact_phone = forms.CharField(
