@@ -30,6 +30,7 @@ from marketplace.core.schemas import (
 )
 from marketplace.jobs import disputes, selectors, services
 from marketplace.jobs.disputes import MAX_TEXT as DISPUTE_TEXT_MAX_LENGTH
+from marketplace.jobs.labels import status_label
 from marketplace.jobs.models import (
     Dispute,
     DisputeOutcome,
@@ -210,7 +211,7 @@ def job_out(job: JobRequest, user) -> dict:
     return {
         "id": job.pk,
         "status": job.status,
-        "status_label": job.get_status_display(),
+        "status_label": str(status_label(job, viewer=user)),
         "fulfilment": job.fulfilment,
         "category": job.category.slug,
         "category_name": job.category.name,

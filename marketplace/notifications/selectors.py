@@ -7,8 +7,13 @@ from marketplace.notifications.models import Notification
 
 
 def notifications_for(*, user, unread: bool = False) -> QuerySet[Notification]:
-    """The person's notifications, newest first."""
-    qs = Notification.objects.filter(user=user).order_by("-created_at", "-id")
+    """The person's notifications, newest first, with the job and market their line shows
+    (status, time zone)."""
+    qs = (
+        Notification.objects.filter(user=user)
+        .select_related("job__market", "user__helper_profile__market")
+        .order_by("-created_at", "-id")
+    )
     return qs.filter(read_at__isnull=True) if unread else qs
 
 

@@ -5,7 +5,8 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from marketplace.core.tasks import retrying_task
 from marketplace.notifications.models import Notification
@@ -15,7 +16,19 @@ logger = logging.getLogger(__name__)
 
 
 def email_text(notification: Notification) -> str:
+    """The body, the job's status as the recipient reads it (marketplace.jobs.labels: the
+    customer, the assigned helper and an operator each in their own words) and the link."""
     text = notification.body
+    job = notification.job if notification.job_id else None
+    if job is not None:
+        from marketplace.jobs.labels import status_label
+        from marketplace.notifications.messages import _language
+
+        with translation.override(_language(notification.user)):
+            status = gettext("Status: %(status)s.") % {
+                "status": status_label(job, viewer=notification.user)
+            }
+        text = f"{text}\n\n{status}" if text else status
     if notification.url:
         link = settings.SITE_URL.rstrip("/") + notification.url
         text = f"{text}\n\n{link}" if text else link
@@ -29,7 +42,7 @@ def send_notification_email(notification_id: int) -> bool:
     send it twice. If sending fails the mark is taken back and the error raised: the retry
     policy tries again later. True when this run sent it."""
     notification = (
-        Notification.objects.select_related("user")
+        Notification.objects.select_related("user", "job")
         .filter(pk=notification_id, emailed_at__isnull=True)
         .first()
     )
