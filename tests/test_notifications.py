@@ -171,7 +171,9 @@ def test_completion_asks_the_customer_to_confirm_before_the_auto_confirm_deadlin
 
     note = Notification.objects.get(user=alice, kind=Kind.JOB_COMPLETED)
     assert "Bob marked the job as done" in note.body
-    assert "Jan. 12, 2030, 1 p.m." in note.body  # 48 hours later, on the market's clock
+    # 48 hours later, on the market's clock, written as on every page (issue 12 item 9; it used
+    # to read "Jan. 12, 2030, 1 p.m.", the only place in the product with that format)
+    assert "confirm it by Sat 12 Jan, 13:00;" in note.body
     assert note.url == f"/customer/jobs/{accepted.pk}/#confirm-title"
     assert not Notification.objects.filter(user=bob, kind=Kind.JOB_COMPLETED).exists()
 
@@ -255,7 +257,9 @@ def test_messages_are_written_in_the_recipients_language(accepted, alice, bob):
     job_complete(job=accepted, helper=bob, now=datetime(2030, 1, 10, 12, 0, tzinfo=UTC))
 
     body = Notification.objects.get(user=alice, kind=Kind.JOB_COMPLETED).body
-    assert "stycznia" in body  # the deadline's month, in Polish
+    # The deadline in the pages' format, the weekday and month in Polish (was "12 stycznia
+    # 2030 13:00", Django's long DATETIME_FORMAT; issue 12 item 9)
+    assert "potwierdź do So 12 Sty, 13:00;" in body
 
 
 # --- E-mail ---------------------------------------------------------------------------------

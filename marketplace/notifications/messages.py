@@ -11,13 +11,13 @@ is logged and skipped: a notification never stops a job from moving.
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from marketplace.core.formatting import datetime_text
 from marketplace.notifications.models import Kind
 from marketplace.notifications.services import notify
 
@@ -55,9 +55,9 @@ def _money(amount: int, currency: str) -> str:
 
 
 def _when(value: datetime, job) -> str:
-    """A date and time on the job's market clock, in the active language's format."""
-    zone = ZoneInfo(job.market.time_zone) if job.market.time_zone else None
-    return formats.date_format(timezone.localtime(value, zone), "DATETIME_FORMAT")
+    """A date and time on the job's market clock, written as on every page ("Thu 3 Dec, 10:13",
+    marketplace.core.formatting.DATETIME_FORMAT) in the recipient's language."""
+    return datetime_text(value, job.market.time_zone)
 
 
 def _customer_job_url(job, anchor: str = "") -> str:
@@ -187,7 +187,10 @@ def job_completed(*, job) -> None:
 
 
 def payment_captured(*, payment, captured: int, fee: int) -> None:
-    """Money was taken: the customer sees the charge, the helper their payout."""
+    """Money was taken: the customer sees the charge (on their card, or as a line on their
+    telecom invoice: worded for the payment's provider), the helper their payout."""
+    from marketplace.payments.models import Provider
+
     job = payment.job
     if captured <= 0:
         return
@@ -197,11 +200,14 @@ def payment_captured(*, payment, captured: int, fee: int) -> None:
         params = {
             "amount": _money(captured, payment.currency),
             "category": job.category.name,
+            "job": job.pk,
         }
-        return (
-            _("Payment of %(amount)s for %(category)s") % params,
-            _("We charged %(amount)s for %(category)s (job #%(job)s).") % {**params, "job": job.pk},
-        )
+        if payment.provider == Provider.BILL_TO_ACCOUNT:
+            # Nothing was taken yet: the amount is a line on the next telecom invoice.
+            body = _("%(amount)s will be on your telecom invoice for %(category)s (job #%(job)s).")
+        else:
+            body = _("We charged your card %(amount)s for %(category)s (job #%(job)s).")
+        return _("Payment of %(amount)s for %(category)s") % params, body % params
 
     _send(
         user=job.customer,

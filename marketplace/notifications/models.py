@@ -58,6 +58,17 @@ class Notification(models.Model):
     def is_read(self) -> bool:
         return self.read_at is not None
 
+    @property
+    def time_zone(self) -> str:
+        """The clock its dates are shown on: its job's market, else the recipient's market as a
+        helper, else the site's (settings.TIME_ZONE)."""
+        if self.job_id is not None and self.job is not None:
+            return self.job.market.time_zone
+        profile = getattr(self.user, "helper_profile", None)
+        if profile is not None:
+            return profile.market.time_zone
+        return settings.TIME_ZONE
+
 
 class EmailPreference(models.Model):
     """Whether `user` gets `kind` by e-mail. No row means yes (the default is all on)."""
