@@ -33,6 +33,15 @@ class Fulfilment(models.TextChoices):
     PROFESSIONAL = "professional", _("Professional technician")
 
 
+class LocationPrecision(models.TextChoices):
+    """How exactly a job's point is known (DESIGN §4): what the geocoder resolved."""
+
+    STREET = "street", _("Street address")
+    POSTCODE = "postcode", _("Postcode")
+    TOWN = "town", _("Town centre")
+    DEVICE = "device", _("Device GPS")
+
+
 class JobRequest(models.Model):
     """A customer's request for on-site help, from posting to confirmation.
 
@@ -53,6 +62,11 @@ class JobRequest(models.Model):
     lng = models.FloatField()
     approx_lat = models.FloatField()
     approx_lng = models.FloatField()
+    # Street-level from a full geocoder, the town centre from the offline gazetteer, or the
+    # device's own coordinates; jobs from before this was recorded count as town centre.
+    location_precision = models.CharField(
+        max_length=8, choices=LocationPrecision.choices, default=LocationPrecision.TOWN
+    )
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     status = models.CharField(

@@ -26,6 +26,7 @@ from marketplace.jobs.models import (
     JobOffer,
     JobRequest,
     JobStatus,
+    LocationPrecision,
     OfferStatus,
     Review,
     ReviewDirection,
@@ -49,33 +50,47 @@ class Location:
     city: str
     country: str
     address: str
+    precision: str = LocationPrecision.TOWN
 
 
 def resolve_location(
     *, address: str = "", lat: float | None = None, lng: float | None = None
 ) -> Location:
-    """Coordinates from the browser win; otherwise the address is geocoded."""
+    """Coordinates from the browser win (device GPS precision); otherwise the address is
+    geocoded: the offline gazetteer gives a town centre, a full geocoder (Nominatim) a street
+    address when it found one, and its point is used as it is. Countries with an active market
+    win ties offline: same-named towns (Baden CH or AT), a point just across a border."""
     address = (address or "").strip()
+    served = list(Market.objects.filter(is_active=True).values_list("country", flat=True))
     try:
         if lat is not None or lng is not None:
             if lat is None or lng is None:
                 raise ValidationFailed("Give both latitude and longitude")
             geo.validate_coordinates(lat, lng)
-            place = geo.reverse(lat, lng)
+            place = geo.reverse(lat, lng, prefer_countries=served)
             return Location(
                 lat=lat,
                 lng=lng,
                 city=place.city if place else "",
                 country=place.country if place else "",
                 address=address,
+                precision=LocationPrecision.DEVICE,
             )
         if not address:
             raise ValidationFailed("Give an address or use your location")
-        place = geo.geocode(address)
+        place = geo.geocode(address, prefer_countries=served)
     except geo.GeocodingError as exc:
         raise ValidationFailed(str(exc), code="geocoding_failed") from None
+    precision = (
+        place.precision if place.precision in LocationPrecision.values else LocationPrecision.TOWN
+    )
     return Location(
-        lat=place.lat, lng=place.lng, city=place.city, country=place.country, address=address
+        lat=place.lat,
+        lng=place.lng,
+        city=place.city,
+        country=place.country,
+        address=address,
+        precision=precision,
     )
 
 
@@ -204,6 +219,7 @@ def job_post(
         lng=place.lng,
         approx_lat=approx_lat,
         approx_lng=approx_lng,
+        location_precision=place.precision,
         window_start=start,
         window_end=end,
         currency=q.currency,

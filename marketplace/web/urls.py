@@ -76,6 +76,7 @@ operator_patterns = [
     ),
     path("invoices/", views_payments.invoices, name="invoices"),
     path("prices/", include("marketplace.web.urls_pricing")),
+    path("markets/", include("marketplace.web.views_markets")),
     path("supply/", include("marketplace.web.urls_supply")),
     path("economics/", include("marketplace.web.urls_economics")),
     path("tasks/", include("marketplace.web.views_tasks")),

