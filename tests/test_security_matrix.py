@@ -121,6 +121,7 @@ def world(settings, tmp_path, ch, router_wifi, alice, mallory, bob, carol, dave,
         "token_id": token.pk,
         "user_id": mallory.pk,
         "result_id": str(uuid.uuid4()),
+        "call_id": 999_999,  # no such payment call: operators pass the check and hear 404
     }
     return SimpleNamespace(users=users, params=params, job=job, offered=offered, dave=dave)
 
@@ -229,6 +230,8 @@ WEB = {
     "operator:economics_report": ("GET", OPERATOR),
     "operator:tasks":            ("GET", OPERATOR),
     "operator:task_retry":       ("POST", OPERATOR),
+    "operator:payment_call_retry": ("POST", OPERATOR),
+    "operator:market_open":      ("GET", OPERATOR),
     "notifications:list":        ("GET", ANY_USER),
     "notifications:open":        ("POST", OWN_NOTIFICATION),
     "notifications:read_all":    ("POST", ANY_USER),
@@ -401,6 +404,8 @@ API = {
     "GET /api/operator/tasks":                 (API_OPERATOR, None),
     # A random task id: operators pass the check and hear 404.
     "POST /api/operator/tasks/{result_id}/retry": ((UNAUTH, *(FORBIDDEN,) * 4, HIDDEN), None),
+    "GET /api/operator/payment-calls":         (API_OPERATOR, None),
+    "POST /api/operator/payment-calls/{call_id}/retry": ((UNAUTH, *(FORBIDDEN,) * 4, HIDDEN), None),
 }
 # fmt: on
 SCHEMA = api.get_openapi_schema()
