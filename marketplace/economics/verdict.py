@@ -185,9 +185,12 @@ def diagnoses(m: Metrics, fill_within: str, free_share: float = 0.0) -> tuple[st
         found.append(gettext("Supply problem: there is no active helper."))
     elif per_helper is not None and per_helper < DEMAND_FLOOR:
         found.append(
-            gettext(
+            ngettext(
                 "Demand problem: %(rate)s jobs per active helper per month (%(helpers)s active "
-                "helpers, %(pace)s confirmed jobs a month)."
+                "helper, %(pace)s confirmed jobs a month).",
+                "Demand problem: %(rate)s jobs per active helper per month (%(helpers)s active "
+                "helpers, %(pace)s confirmed jobs a month).",
+                m.active_helpers,
             )
             % {
                 "rate": _few(per_helper),

@@ -72,9 +72,17 @@ def break_even_chart(
         centres.append(cx)
         fill = f"url(#{chart_id}-partial)" if m.month in partial else GREEN
         if m.month in partial:
-            tip = gettext("%(month)s: %(count)s confirmed jobs (part of the month only)")
+            tip = ngettext(
+                "%(month)s: %(count)s confirmed job (part of the month only)",
+                "%(month)s: %(count)s confirmed jobs (part of the month only)",
+                m.confirmed,
+            )
         else:
-            tip = gettext("%(month)s: %(count)s confirmed jobs")
+            tip = ngettext(
+                "%(month)s: %(count)s confirmed job",
+                "%(month)s: %(count)s confirmed jobs",
+                m.confirmed,
+            )
         tip %= {"month": labels[i], "count": m.confirmed}
         body.append(
             f'<rect class="bar bar-confirmed" x="{_n(plot.left + i * group + group * 0.2)}" '
