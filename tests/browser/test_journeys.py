@@ -117,15 +117,15 @@ def helper_does_the_job(page, job_id: int, *, shot=None) -> None:
     expect(page.locator("dl.details")).not_to_contain_text("Bahnhofstrasse")
     page.get_by_role("button", name="Accept this job").click()
     assert page.url.endswith(f"/helper/jobs/{job_id}/")
-    expect(status(page)).to_have_text("Helper assigned")
+    expect(status(page)).to_have_text("Assigned to you")  # in the helper's own words
     expect(page.locator("dl.details")).to_contain_text(ADDRESS)  # now the exact address
     if shot:
         shot(page, "helper-job")
     page.get_by_role("button", name="Check in").click()
-    expect(status(page)).to_have_text("Helper on site")
+    expect(status(page)).to_have_text("You are on site")
     page.get_by_label("What did you do?").fill("Replaced the cable, Wi-Fi works")
     page.get_by_role("button", name="Mark as done").click()
-    expect(status(page)).to_have_text("Done, waiting for your confirmation")
+    expect(status(page)).to_have_text("Done, waiting for the customer's confirmation")
     expect(page.get_by_text("Waiting for the customer to confirm.")).to_be_visible()
 
 
