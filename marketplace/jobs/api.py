@@ -214,7 +214,7 @@ def job_out(job: JobRequest, user) -> dict:
         "status_label": str(status_label(job, viewer=user)),
         "fulfilment": job.fulfilment,
         "category": job.category.slug,
-        "category_name": job.category.name,
+        "category_name": job.category.localized_name(),
         "market": job.market.code,
         "description": job.description,
         "city": job.city,

@@ -7,7 +7,13 @@ from django import forms
 from django.contrib import admin
 
 from marketplace.pricing.bounds import parse_radius_steps
-from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
+from marketplace.pricing.models import (
+    Market,
+    PriceBookEntry,
+    PriceChange,
+    ServiceCategory,
+    name_languages,
+)
 from marketplace.pricing.services import (
     ENTRY_EDITABLE,
     MARKET_EDITABLE,
@@ -16,10 +22,64 @@ from marketplace.pricing.services import (
 )
 
 
+def name_field(code: str) -> str:
+    return f"name_{code}"
+
+
+class TranslatedNamesForm(forms.ModelForm):
+    """A text field per shipped language (name_pl, name_de, name_fr) for the `names` JSON of a
+    category or market; empty means "use the English name". (No Meta: the ModelAdmin supplies
+    the model and fields.)"""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = self.instance.names or {}
+        for code, _label in name_languages():
+            self.initial.setdefault(name_field(code), names.get(code, ""))
+
+    def translated_names(self) -> dict[str, str]:
+        names = {
+            k: v for k, v in (self.instance.names or {}).items() if k not in dict(name_languages())
+        }
+        for code, _label in name_languages():
+            value = (self.cleaned_data.get(name_field(code)) or "").strip()
+            if value:
+                names[code] = value
+        return names
+
+    def _post_clean(self):
+        super()._post_clean()
+        self.instance.names = self.translated_names()
+
+    @property
+    def changed_data(self):
+        changed = super().changed_data
+        if any(name_field(code) in changed for code, _label in name_languages()):
+            changed = [*changed, "names"]
+        return changed
+
+
+# Declared on the class (the admin lays out base_fields), one per shipped language.
+for _code, _label in name_languages():
+    TranslatedNamesForm.base_fields[name_field(_code)] = forms.CharField(
+        label=f"Name ({_label})",
+        max_length=100,
+        required=False,
+        help_text="Empty: the English name is shown.",
+    )
+    TranslatedNamesForm.declared_fields[name_field(_code)] = TranslatedNamesForm.base_fields[
+        name_field(_code)
+    ]
+
+NAME_FIELDS = ["name", *(name_field(code) for code, _label in name_languages())]
+
+
 @admin.register(ServiceCategory)
 class ServiceCategoryAdmin(admin.ModelAdmin):
+    form = TranslatedNamesForm
     list_display = ["name", "slug", "bit", "typical_minutes", "is_active"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = [*NAME_FIELDS, "slug", "description", "bit", "typical_minutes", "is_active"]
 
 
 class ReasonForm(forms.ModelForm):
@@ -34,7 +94,7 @@ class ReasonForm(forms.ModelForm):
     )
 
 
-class MarketAdminForm(ReasonForm):
+class MarketAdminForm(TranslatedNamesForm, ReasonForm):
     def clean_radius_steps_km(self) -> str:
         # The same rule market_update enforces, checked here so a mistake is a form error.
         value = self.cleaned_data["radius_steps_km"]
@@ -69,6 +129,7 @@ class PriceBookInline(admin.TabularInline):
 class MarketAdmin(admin.ModelAdmin):
     form = MarketAdminForm
     list_display = ["name", "code", "country", "currency", "commission_bps", "is_active"]
+    exclude = ["names"]  # edited as one field per language (TranslatedNamesForm)
     inlines = [PriceBookInline]
 
     def save_model(self, request, obj, form, change):

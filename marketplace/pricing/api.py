@@ -19,7 +19,7 @@ from marketplace.pricing.services import (
     quote,
 )
 
-router = Router(tags=["catalogue"])
+router = Router(tags=["pricing"])
 
 
 class CategoryOut(Schema):
@@ -76,7 +76,7 @@ def get_quote(request, market: str, category: str):
 # currency; commission is basis points (2000 = 20 %). PATCH changes only the fields sent, needs a
 # reason, and records one PriceChange per changed field (source "api").
 
-operator_router = Router(tags=["operator"])
+operator_router = Router(tags=["pricing"])
 
 OPERATOR_READ_ERRORS = errors(401, 403, 422)
 OPERATOR_PATCH_ERRORS = errors(400, 401, 403, 404, 422)
@@ -231,7 +231,7 @@ def entry_out(entry: PriceBookEntry) -> dict:
         "id": entry.pk,
         "market": entry.market.code,
         "category": entry.category.slug,
-        "category_name": entry.category.name,
+        "category_name": entry.category.localized_name(),
         "currency": entry.market.currency,
         **{name: getattr(entry, name) for name in ENTRY_EDITABLE},
         "updated_at": entry.updated_at,

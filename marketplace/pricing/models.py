@@ -1,11 +1,47 @@
+from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
 
 from marketplace.pricing.bounds import ENTRY_BOUNDS, MARKET_BOUNDS, check_constraints
 
 
-class ServiceCategory(models.Model):
+def name_languages() -> list[tuple[str, str]]:
+    """The shipped languages other than English, whose names live in `names` ({"pl": ...});
+    English is the `name` field and the fallback."""
+    return [(code, label) for code, label in settings.LANGUAGES if code != "en"]
+
+
+class TranslatedName(models.Model):
+    """A name per language: `name` in English, `names` the others ({"pl": "Polska", "de":
+    "Polen"}). `localized_name()` gives the one of the active language, English when it has
+    none; `str()` is the localized name too, so form choices and `{{ market }}` follow the page.
+    Names are data, edited in the admin and on the operator's price pages, not in the .po
+    catalogues."""
+
+    names = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Names in other languages, e.g. {"pl": "Polska", "de": "Polen"}',
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.localized_name()
+
+    def localized_name(self, lang: str | None = None) -> str:
+        lang = (lang or translation.get_language() or "en").split("-")[0].lower()
+        if lang != "en":
+            name = (self.names or {}).get(lang)
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+        return self.name
+
+
+class ServiceCategory(TranslatedName):
     """What can be booked: router set-up, TV decoder, smart-home device, PC repair...
     `bit` gives each category a position in the helpers' skills bitmask used by matching."""
 
@@ -20,15 +56,12 @@ class ServiceCategory(models.Model):
         ordering = ["name"]
         verbose_name_plural = "service categories"
 
-    def __str__(self) -> str:
-        return self.name
-
     @property
     def mask(self) -> int:
         return 1 << self.bit
 
 
-class Market(models.Model):
+class Market(TranslatedName):
     """A country (or region) where the pilot runs, with its currency, commission and dispatch rules.
     All money fields are integer minor units of `currency` (rappen, grosze)."""
 
@@ -75,9 +108,6 @@ class Market(models.Model):
         # One range per number (pricing/bounds.py), so no path around the services (a raw
         # .update(), a fixture, a shell) can store a value a quote or a dispatch cannot use.
         constraints = check_constraints("market", MARKET_BOUNDS)
-
-    def __str__(self) -> str:
-        return self.name
 
     @property
     def money_locale(self) -> str:

@@ -16,6 +16,45 @@ CATEGORIES = [
     ("phone-setup", "Smartphone & tablet setup", 5, 45),
 ]
 
+# Names in the other shipped languages (English is the name above and the fallback). Operators
+# edit them on the price pages and in the admin; migration 0005 filled them in for existing rows.
+CATEGORY_NAMES = {
+    "router-wifi": {
+        "pl": "Konfiguracja routera i Wi-Fi",
+        "de": "Router- und WLAN-Einrichtung",
+        "fr": "Configuration du routeur et du Wi-Fi",
+    },
+    "tv-decoder": {
+        "pl": "Instalacja dekodera TV",
+        "de": "Installation des TV-Receivers",
+        "fr": "Installation du décodeur TV",
+    },
+    "fibre-terminal": {
+        "pl": "Podłączenie terminala światłowodowego",
+        "de": "Anschluss des Glasfaser-Modems",
+        "fr": "Raccordement du boîtier fibre optique",
+    },
+    "smart-home": {
+        "pl": "Urządzenie inteligentnego domu",
+        "de": "Smart-Home-Gerät",
+        "fr": "Appareil de maison connectée",
+    },
+    "pc-help": {
+        "pl": "Pomoc z komputerem i laptopem",
+        "de": "Hilfe bei PC und Laptop",
+        "fr": "Aide pour PC et ordinateur portable",
+    },
+    "phone-setup": {
+        "pl": "Konfiguracja smartfona i tabletu",
+        "de": "Einrichtung von Smartphone und Tablet",
+        "fr": "Configuration de smartphone et tablette",
+    },
+}
+MARKET_NAMES = {
+    "ch": {"pl": "Szwajcaria", "de": "Schweiz", "fr": "Suisse"},
+    "pl": {"pl": "Polska", "de": "Polen", "fr": "Pologne"},
+}
+
 MARKETS = {
     # Swisscom: helpers CHF 30–100 a job; technician CHF 80 call-out + CHF 140/h.
     "ch": dict(
@@ -74,11 +113,19 @@ def ensure_reference_data() -> None:
     categories = {}
     for slug, name, bit, minutes in CATEGORIES:
         categories[slug], _ = ServiceCategory.objects.get_or_create(
-            slug=slug, defaults={"name": name, "bit": bit, "typical_minutes": minutes}
+            slug=slug,
+            defaults={
+                "name": name,
+                "names": dict(CATEGORY_NAMES.get(slug, {})),
+                "bit": bit,
+                "typical_minutes": minutes,
+            },
         )
     markets = {}
     for code, fields in MARKETS.items():
-        markets[code], _ = Market.objects.get_or_create(code=code, defaults=fields)
+        markets[code], _ = Market.objects.get_or_create(
+            code=code, defaults={**fields, "names": dict(MARKET_NAMES.get(code, {}))}
+        )
     for (code, slug), (fee, lo, hi, callout, hourly, minutes, free) in PRICES.items():
         PriceBookEntry.objects.get_or_create(
             market=markets[code],

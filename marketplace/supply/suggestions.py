@@ -139,7 +139,7 @@ def fee_bounds(entry: PriceBookEntry) -> tuple[int, int, str, str]:
 
 def _free_install(entry: PriceBookEntry) -> str:
     return gettext("professional installation is free in %(market)s") % {
-        "market": entry.market.name
+        "market": entry.market.localized_name()
     }
 
 
@@ -254,7 +254,7 @@ def suggest(
         entry_id=entry.pk,
         market=entry.market.code,
         category=entry.category.slug,
-        category_name=entry.category.name,
+        category_name=entry.category.localized_name(),
         cell=cell,
         currency=currency,
         direction=direction,

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.pricing.bounds import ENTRY_BOUNDS, MARKET_BOUNDS, Bound
-from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
+from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory, name_languages
 from marketplace.web.forms import Form
 from marketplace.web.templatetags.money import format_money
 
@@ -140,15 +140,73 @@ class ReasonField(forms.CharField):
         )
 
 
+def name_fields(obj) -> dict[str, str]:
+    """The form field names of a category's or market's names and their current values:
+    "name" (English, required) and "name_pl", "name_de", "name_fr" (empty: English is shown)."""
+    values = {"name": obj.name}
+    for code, _label in name_languages():
+        values[f"name_{code}"] = (obj.names or {}).get(code, "")
+    return values
+
+
 class PricingForm(Form):
     """Shared by both edit forms: money fields become minor units, `changes()` gives the keyword
-    arguments for the service, `preview=True` makes the reason optional (nothing is saved)."""
+    arguments for the service, `preview=True` makes the reason optional (nothing is saved).
+
+    `named` is the category (entry form) or market (market form) whose names are edited here,
+    one field per shipped language; names are data, not prices, so they are saved by
+    `name_updates()` and not recorded in the price history."""
 
     money_fields: tuple[str, ...] = ()
 
-    def __init__(self, *args, preview: bool = False, **kwargs):
+    def __init__(self, *args, preview: bool = False, named=None, name_label=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.named = named
+        self.name_field_names: list[str] = []
+        if named is not None:
+            for field, value in name_fields(named).items():
+                self.initial.setdefault(field, value)
+            self.fields["name"] = forms.CharField(
+                label=_("%(what)s (English)") % {"what": name_label},
+                max_length=100,
+                required=False,
+                help_text=_("Shown in every language that has no name of its own."),
+            )
+            for code, label in name_languages():
+                self.fields[f"name_{code}"] = forms.CharField(
+                    label=f"{name_label} ({label})",
+                    max_length=100,
+                    required=False,
+                    help_text=_("Empty: the English name is shown."),
+                )
+            self.name_field_names = list(name_fields(named))
         self.fields["reason"] = ReasonField(required=not preview)
+
+    def name_updates(self) -> dict:
+        """{"name": ..., "names": {...}} for the fields that changed, {} when none did."""
+        if self.named is None:
+            return {}
+        # Only the fields that were submitted: a client that sends none (an older form, a
+        # script) changes no name; an emptied field removes that language's name. The English
+        # name cannot be emptied.
+        data = self.cleaned_data
+        updates = {}
+        name = (data.get("name") or "").strip()
+        if name and name != self.named.name:
+            updates["name"] = name
+        names = dict(self.named.names or {})
+        for code, _label in name_languages():
+            field = f"name_{code}"
+            if field not in self.data:
+                continue
+            value = (data.get(field) or "").strip()
+            if value:
+                names[code] = value
+            else:
+                names.pop(code, None)
+        if names != (self.named.names or {}):
+            updates["names"] = names
+        return updates
 
     def clean(self):
         data = super().clean()
@@ -158,7 +216,8 @@ class PricingForm(Form):
         return data
 
     def changes(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "reason"}
+        skip = {"reason", *self.name_field_names}
+        return {k: v for k, v in self.cleaned_data.items() if k not in skip}
 
 
 class PriceEntryForm(PricingForm):
@@ -180,7 +239,7 @@ class PriceEntryForm(PricingForm):
         initial["pro_expected_minutes"] = entry.pro_expected_minutes
         initial["pro_install_free"] = entry.pro_install_free
         kwargs.setdefault("initial", initial)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, named=entry.category, name_label=_("Service name"), **kwargs)
         self.currency = currency
         self.money_locale = entry.market.money_locale
         self.fields["helper_fee"] = MoneyField(
@@ -230,6 +289,7 @@ class PriceEntryForm(PricingForm):
                 "pro_expected_minutes",
                 "pro_flat_price",
                 "pro_install_free",
+                *self.name_field_names,
                 "reason",
             ]
         )
@@ -279,7 +339,7 @@ class MarketForm(PricingForm):
             "is_active": market.is_active,
         }
         kwargs.setdefault("initial", initial)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, named=market, name_label=_("Market name"), **kwargs)
         commission = MARKET_BOUNDS["commission_bps"]
         self.fields["commission_percent"] = TwoDecimalField(
             label=_("Commission (%)"),
@@ -328,7 +388,7 @@ class MarketForm(PricingForm):
         self.fields["is_active"] = forms.BooleanField(
             label=_("Active (customers can book in this market)"), required=False
         )
-        self.order_fields([*initial, "reason"])
+        self.order_fields([*self.name_field_names, *initial, "reason"])
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data["time_zone"].strip()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -63,6 +64,15 @@ def prices(request):
     return render(request, "operator/prices.html", {"blocks": blocks})
 
 
+def save_names(obj, updates: dict) -> None:
+    """A category's or market's names as edited on a price page (forms_pricing.name_updates).
+    Names are data, not prices: saved as they are, not recorded in the price history."""
+    if updates:
+        for field, value in updates.items():
+            setattr(obj, field, value)
+        obj.save(update_fields=list(updates))
+
+
 def _prices_url(market: Market) -> str:
     return f"{reverse('operator:prices')}#market-{market.code}"
 
@@ -85,20 +95,25 @@ def price_edit(request, entry_id: int):
             preview = build_quote(entry=draft, market=market)
         else:
             try:
-                price_entry_update(
-                    entry=entry,
-                    actor=request.user,
-                    source="web",
-                    reason=form.cleaned_data["reason"],
-                    **form.changes(),
-                )
+                with transaction.atomic():
+                    price_entry_update(
+                        entry=entry,
+                        actor=request.user,
+                        source="web",
+                        reason=form.cleaned_data["reason"],
+                        **form.changes(),
+                    )
+                    save_names(entry.category, form.name_updates())
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
                 messages.success(
                     request,
                     gettext("Saved the price of %(category)s in %(market)s.")
-                    % {"category": entry.category.name, "market": market.name},
+                    % {
+                        "category": entry.category.localized_name(),
+                        "market": market.localized_name(),
+                    },
                 )
                 return redirect(_prices_url(market))
     return render(
@@ -120,18 +135,21 @@ def market_edit(request, market_id: int):
     form = MarketForm(request.POST or None, market=market)
     if request.method == "POST" and form.is_valid():
         try:
-            market_update(
-                market=market,
-                actor=request.user,
-                source="web",
-                reason=form.cleaned_data["reason"],
-                **form.changes(),
-            )
+            with transaction.atomic():
+                market_update(
+                    market=market,
+                    actor=request.user,
+                    source="web",
+                    reason=form.cleaned_data["reason"],
+                    **form.changes(),
+                )
+                save_names(market, form.name_updates())
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             messages.success(
-                request, gettext("Saved the settings of %(market)s.") % {"market": market.name}
+                request,
+                gettext("Saved the settings of %(market)s.") % {"market": market.localized_name()},
             )
             return redirect(_prices_url(market))
     return render(request, "operator/prices_market_edit.html", {"market": market, "form": form})
