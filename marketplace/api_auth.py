@@ -9,6 +9,14 @@ from marketplace.core.errors import NotAllowed
 
 
 class TokenAuth(HttpBearer):
+    # The security scheme's description in the OpenAPI document (ninja reads `openapi_*`).
+    openapi_description = (
+        "A personal API token: `Authorization: Bearer <token>`. Get one with "
+        "`POST /api/auth/tokens` (e-mail and password; the token is shown once), revoke it with "
+        "`DELETE /api/auth/tokens/{token_id}`. No CSRF header needed."
+    )
+    openapi_bearerFormat = "ff_… (opaque)"
+
     def authenticate(self, request, token):
         user = api_token_authenticate(raw=token)
         if user is not None:
@@ -23,6 +31,11 @@ class SessionAuth(APIKeyCookie):
     rather than "log in again"."""
 
     param_name = settings.SESSION_COOKIE_NAME
+    openapi_description = (
+        "The browser session of a user logged in on the site (the session cookie). POST, PUT, "
+        "PATCH and DELETE also need the `X-CSRFToken` header with the page's CSRF token, or "
+        "they answer 403. For programs, use a bearer token instead."
+    )
 
     def _get_key(self, request):
         if not request.user.is_authenticated:

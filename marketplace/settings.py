@@ -57,7 +57,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django.middleware.csp): our own origin only, no inline script or
-# style; Stripe's script, frames and API only in card mode (PAYMENTS_PROVIDER=stripe).
+# style; Stripe's script, frames and API only in card mode (PAYMENTS_PROVIDER=stripe). The API
+# docs (/api/docs) fit in it too: Swagger UI and its boot script are static files of this site,
+# and "Try it out" calls the API on the same origin (connect-src 'self').
 _STRIPE = env_str("PAYMENTS_PROVIDER", "bill_to_account") == "stripe"
 _STRIPE_JS = ["https://js.stripe.com", "https://*.js.stripe.com"] if _STRIPE else []
 SECURE_CSP = {
@@ -80,6 +82,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django-ninja: its templates and Swagger UI's static files, so /api/docs loads everything
+    # from this site (without it ninja renders a CDN page with an inline script the CSP blocks).
+    "ninja",
     "django_tasks_db",
     "marketplace.core",
     "marketplace.accounts",

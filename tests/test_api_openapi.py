@@ -112,3 +112,86 @@ def test_the_interactive_docs_are_served(db):
     resp = Client().get("/api/docs")
     assert resp.status_code == 200
     assert b"openapi.json" in resp.content
+
+
+def test_the_docs_page_loads_everything_from_this_site_without_inline_script(db):
+    """Swagger UI from our static files (ninja in INSTALLED_APPS), not a CDN: the site's CSP
+    (script-src 'self', no inline) must not have to bend for it. tests/browser/test_api_docs.py
+    checks the same in Chromium."""
+    resp = Client().get("/api/docs")
+    html = resp.content.decode()
+    csp = resp["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "connect-src 'self'" in csp  # "Try it out" calls the API on this origin
+    urls = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert urls and all(url.startswith("/static/") for url in urls), urls
+    assert "/static/ninja/swagger-ui-bundle.js" in urls
+    for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S):
+        # An external script, or a JSON data block (never executed, so no CSP applies).
+        assert 'src="' in attrs or ('type="application/json"' in attrs), (
+            f"inline script: {attrs} {body[:80]}"
+        )
+    # Session calls from "Try it out" carry the CSRF token (ninja's swagger-ui-init.js).
+    assert re.search(r'data-csrf-token="\w+"', html)
+    assert 'data-api-csrf="true"' in html
+
+
+def test_the_docs_static_files_are_found(db):
+    from django.contrib.staticfiles import finders
+
+    for name in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui-init.js", "ninja/swagger-ui.css"):
+        assert finders.find(name), name
+
+
+def test_the_document_has_a_title_version_and_explains_authentication(schema):
+    info = schema["info"]
+    assert info["title"] == "Fieldfriends API"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info["version"])
+    for needle in ("Bearer", "POST /api/auth/tokens", "X-CSRFToken", "session"):
+        assert needle in info["description"], needle
+
+
+def test_both_security_schemes_are_described(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["TokenAuth"]["type"] == "http"
+    assert schemes["TokenAuth"]["scheme"] == "bearer"
+    assert "POST /api/auth/tokens" in schemes["TokenAuth"]["description"]
+    assert schemes["SessionAuth"]["type"] == "apiKey"
+    assert schemes["SessionAuth"]["in"] == "cookie"
+    assert "X-CSRFToken" in schemes["SessionAuth"]["description"]
+
+
+def test_every_operation_has_a_tag_and_every_tag_is_described(schema):
+    described = {tag["name"]: tag.get("description", "") for tag in schema["tags"]}
+    assert all(text.strip() for text in described.values()), described
+    used = set()
+    for method, path, operation in _operations(schema):
+        assert operation.get("tags"), f"{method.upper()} {path} has no tag"
+        used.update(operation["tags"])
+    assert used - set(described) == set(), "tags used but not described"
+    assert set(described) - used == set(), "tags described but used by no operation"
+
+
+def test_tags_are_named_after_the_apps(schema):
+    """One tag per app, so that generated clients get one API class per app."""
+    tags = {tag for _, _, operation in _operations(schema) for tag in operation["tags"]}
+    assert tags == {
+        "accounts",
+        "security",
+        "pricing",
+        "helpers",
+        "jobs",
+        "payments",
+        "messaging",
+        "photos",
+        "notifications",
+        "privacy",
+        "supply",
+        "economics",
+        "tasks",
+    }
+    by_path = {(method, path): operation["tags"] for method, path, operation in _operations(schema)}
+    assert by_path[("post", "/api/auth/tokens")] == ["accounts"]
+    assert by_path[("post", "/api/jobs")] == ["jobs"]
+    assert by_path[("get", "/api/operator/tasks")] == ["tasks"]
+    assert by_path[("get", "/api/operator/helpers")] == ["helpers"]

@@ -9,7 +9,7 @@ from marketplace.api_auth import require_operator
 from marketplace.core import tasks
 from marketplace.core.schemas import MAX_OFFSET, errors
 
-router = Router(tags=["operator"])
+router = Router(tags=["tasks"])
 
 
 class TaskRunOut(Schema):

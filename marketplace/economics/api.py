@@ -28,7 +28,7 @@ from marketplace.pricing.selectors import category_by_slug, market_by_code
 from marketplace.supply.cells import Cell
 from marketplace.supply.selectors import market_today
 
-router = Router(tags=["operator"])
+router = Router(tags=["economics"])
 
 READ_ERRORS = errors(401, 403, 422)
 PERIOD_DAYS = {"week": 7, "month": 30, "quarter": 91, "year": 365}

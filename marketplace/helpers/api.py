@@ -22,7 +22,7 @@ from marketplace.jobs.selectors import nearby_open_jobs, offers_for_helper
 from marketplace.pricing.models import Market, ServiceCategory
 
 router = Router(tags=["helpers"])
-operator_router = Router(tags=["operator"])
+operator_router = Router(tags=["helpers"])
 
 OPERATOR_ACTION_ERRORS = errors(400, 401, 403, 404, 409, 422)
 

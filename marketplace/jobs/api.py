@@ -421,7 +421,7 @@ def review(request, job_id: int, payload: ReviewIn):
 
 # --- Disputes (marketplace/jobs/disputes.py) ---------------------------------------------------
 
-operator_router = Router(tags=["operator"])
+operator_router = Router(tags=["jobs"])
 
 
 class DisputeIn(InputSchema):

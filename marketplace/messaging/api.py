@@ -9,7 +9,7 @@ from marketplace.jobs import selectors as job_selectors
 from marketplace.messaging import services
 from marketplace.messaging.models import MAX_BODY, Message
 
-router = Router(tags=["messages"])
+router = Router(tags=["messaging"])
 
 
 class MessageIn(InputSchema):

@@ -23,7 +23,7 @@ from marketplace.payments.models import Payment
 
 router = Router(tags=["payments"])  # mounted under /jobs
 helper_router = Router(tags=["payments"])  # mounted under /helpers
-operator_router = Router(tags=["operator"])
+operator_router = Router(tags=["payments"])
 
 ACTION_ERRORS = errors(400, 401, 403, 404, 409, 422)
 

@@ -9,8 +9,8 @@ from marketplace.core.errors import NotAllowed
 from marketplace.core.schemas import DEACTIVATE_REASON_MAX_LENGTH, InputSchema, Text, errors
 from marketplace.security.sessions import user_deactivate, user_end_all_sessions
 
-router = Router(tags=["accounts"])
-operator_router = Router(tags=["operator"])
+router = Router(tags=["security"])
+operator_router = Router(tags=["security"])
 
 
 class LogoutAllOut(Schema):

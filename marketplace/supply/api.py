@@ -20,7 +20,7 @@ from marketplace.supply.cells import Cell, grid_for
 from marketplace.supply.selectors import MIN_REQUESTS, CellFigures
 from marketplace.supply.services import fee_suggestion_apply
 
-router = Router(tags=["operator"])
+router = Router(tags=["supply"])
 
 READ_ERRORS = errors(401, 403, 422)
 
