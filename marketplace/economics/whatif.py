@@ -315,7 +315,7 @@ def current_whatif(
         if entry is None:
             raise ValidationFailed(
                 gettext("%(service)s is not offered in %(market)s")
-                % {"service": category.name, "market": market.name}
+                % {"service": category.localized_name(), "market": market.localized_name()}
             )
         return WhatIf(
             helper_fee=entry.helper_fee,
@@ -341,7 +341,9 @@ def current_whatif(
         )
     entries = list(PriceBookEntry.objects.filter(market=market))
     if not entries:
-        raise ValidationFailed(gettext("%(market)s has no prices yet") % {"market": market.name})
+        raise ValidationFailed(
+            gettext("%(market)s has no prices yet") % {"market": market.localized_name()}
+        )
     n = len(entries)
     return WhatIf(
         helper_fee=share_half_up(sum(e.helper_fee for e in entries), 1, n),

@@ -319,6 +319,7 @@ def helper_public_profile(*, viewer, profile_id: int) -> PublicHelperProfile:
             "user__full_name",
             "user__date_joined",
             "market__name",
+            "market__names",
             "market__time_zone",
             "status",
             "bio",
@@ -331,8 +332,10 @@ def helper_public_profile(*, viewer, profile_id: int) -> PublicHelperProfile:
     )
     if profile is None or not helper_public_visible(viewer=viewer, profile=profile):
         raise NotFound("Helper not found")
-    skills = list(
-        profile.skills.order_by("category__name").values_list("category__name", flat=True)
+    # Category and market names in the active language (the request's), English as fallback.
+    skills = sorted(
+        (s.category.localized_name() for s in profile.skills.select_related("category")),
+        key=str.casefold,
     )
     completed = JobRequest.objects.filter(
         assigned_helper_id=profile.user_id, status=JobStatus.CONFIRMED
@@ -357,7 +360,7 @@ def helper_public_profile(*, viewer, profile_id: int) -> PublicHelperProfile:
         bio=profile.bio,
         skills=skills,
         city=profile.city,
-        market=profile.market.name,
+        market=profile.market.localized_name(),
         average_rating=(
             round(profile.rating_sum / profile.rating_count, 1) if profile.rating_count else None
         ),

@@ -78,7 +78,7 @@ def new_offer(*, offers) -> None:
 
         def text(job=job, offer=offer):
             params = {
-                "category": job.category.name,
+                "category": job.category.localized_name(),
                 "city": job.city or _("your area"),
                 "payout": _money(job.helper_payout, job.currency),
                 "deadline": _when(offer.expires_at, job),
@@ -128,7 +128,7 @@ def job_accepted(*, job) -> None:
     helper = job.assigned_helper
 
     def text():
-        params = {"helper": first_name(helper), "category": job.category.name}
+        params = {"helper": first_name(helper), "category": job.category.localized_name()}
         return (
             _("%(helper)s accepted your request") % params,
             _(
@@ -146,7 +146,7 @@ def helper_on_the_way(*, job) -> None:
     helper = job.assigned_helper
 
     def text():
-        params = {"helper": first_name(helper), "category": job.category.name}
+        params = {"helper": first_name(helper), "category": job.category.localized_name()}
         return (
             _("%(helper)s is on the way") % params,
             _("%(helper)s is on the way to you for %(category)s.") % params,
@@ -164,7 +164,7 @@ def job_completed(*, job) -> None:
     def text():
         params = {
             "helper": first_name(job.assigned_helper),
-            "category": job.category.name,
+            "category": job.category.localized_name(),
             "deadline": _when(deadline, job),
         }
         return (
@@ -199,7 +199,7 @@ def payment_captured(*, payment, captured: int, fee: int) -> None:
     def customer_text():
         params = {
             "amount": _money(captured, payment.currency),
-            "category": job.category.name,
+            "category": job.category.localized_name(),
             "job": job.pk,
         }
         if payment.provider == Provider.BILL_TO_ACCOUNT:
@@ -221,7 +221,7 @@ def payment_captured(*, payment, captured: int, fee: int) -> None:
         def helper_text():
             params = {
                 "amount": _money(payout, payment.currency),
-                "category": job.category.name,
+                "category": job.category.localized_name(),
                 "job": job.pk,
             }
             return (
@@ -244,7 +244,10 @@ def review_request(*, job) -> None:
         return
 
     def text():
-        params = {"helper": first_name(job.assigned_helper), "category": job.category.name}
+        params = {
+            "helper": first_name(job.assigned_helper),
+            "category": job.category.localized_name(),
+        }
         return (
             _("How did it go with %(helper)s?") % params,
             _(
@@ -267,7 +270,7 @@ def job_expired(*, job) -> None:
     """No helper accepted in time: the customer is offered the professional visit."""
 
     def text():
-        params = {"category": job.category.name}
+        params = {"category": job.category.localized_name()}
         if job.professional_install_free:
             offer = _("Your provider installs this for free with a professional technician.")
         else:

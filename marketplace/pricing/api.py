@@ -22,20 +22,37 @@ from marketplace.pricing.services import (
 router = Router(tags=["pricing"])
 
 
+NAME_DESCRIPTION = "English, the canonical name (stable: use it as data, e.g. to match rows)"
+LOCALIZED_NAME_DESCRIPTION = (
+    "The name in the request's language (Accept-Language: pl, de, fr, en), the English `name` "
+    "when there is none; for showing to people"
+)
+
+
 class CategoryOut(Schema):
     slug: str
-    name: str
+    name: str = Field(description=NAME_DESCRIPTION)
+    localized_name: str = Field(description=LOCALIZED_NAME_DESCRIPTION)
     description: str
     typical_minutes: int
+
+    @staticmethod
+    def resolve_localized_name(obj: ServiceCategory) -> str:
+        return obj.localized_name()
 
 
 class MarketOut(Schema):
     code: str
-    name: str
+    name: str = Field(description=NAME_DESCRIPTION)
+    localized_name: str = Field(description=LOCALIZED_NAME_DESCRIPTION)
     country: str
     currency: str
     language: str
     time_zone: str
+
+    @staticmethod
+    def resolve_localized_name(obj: Market) -> str:
+        return obj.localized_name()
 
 
 class QuoteOut(Schema):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.pricing.bounds import (
@@ -84,7 +85,9 @@ def price_entry_for(*, market: Market, category: ServiceCategory) -> PriceBookEn
     )
     if entry is None:
         raise ValidationFailed(
-            f"{category.name} is not offered in {market.name}", code="not_offered"
+            gettext("%(service)s is not offered in %(market)s")
+            % {"service": category.localized_name(), "market": market.localized_name()},
+            code="not_offered",
         )
     return entry
 

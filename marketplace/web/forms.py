@@ -433,7 +433,9 @@ class HelperProfileForm(AvailabilityFieldsMixin, LocationFieldsMixin, Form):
             return data
         if market and place.country != market.country:
             self.add_error(
-                "address", gettext("That location is not in %(market)s.") % {"market": market.name}
+                "address",
+                gettext("That location is not in %(market)s.")
+                % {"market": market.localized_name()},
             )
             return data
         data["place"] = place

@@ -173,8 +173,8 @@ def apply_suggestion(request):
             "price history)."
         )
         % {
-            "category": entry.category.name,
-            "market": entry.market.name,
+            "category": entry.category.localized_name(),
+            "market": entry.market.localized_name(),
             "fee": format_money(fee, entry.market.currency),
         },
     )
