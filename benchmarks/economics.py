@@ -295,7 +295,7 @@ _EXTRAS = [
     "UPDATE jobs_jobrequest SET cancellation_fee = 2000 "
     "WHERE status = 'cancelled' AND accepted_at IS NOT NULL AND id % 2 = 0",
     "INSERT INTO payments_payment (job_id, provider, status, currency, amount, platform_fee, "
-    "amount_captured, fee_captured, amount_refunded, fee_refunded, provider_ref, "
+    "amount_captured, fee_captured, amount_refunded, fee_refunded, refund_reserved, provider_ref, "
     "provider_customer, payment_method, client_secret, attempt, failure_message, authorised_at, "
     "captured_at, created_at, updated_at) "
     "SELECT j.id, 'bill_to_account', "
@@ -307,7 +307,7 @@ _EXTRAS = [
     f"THEN {_FEE} ELSE 0 END, "
     f"CASE WHEN j.status = 'confirmed' AND j.id % 40 = 0 THEN {_REFUND} ELSE 0 END, "
     "CASE WHEN j.status = 'confirmed' AND j.id % 40 = 0 "
-    "THEN (j.price / 2 * j.platform_fee * 2 + j.price) / (2 * j.price) ELSE 0 END, "
+    "THEN (j.price / 2 * j.platform_fee * 2 + j.price) / (2 * j.price) ELSE 0 END, 0, "
     "'INV-' || CAST(j.id AS TEXT), '', '', '', 1, '', j.accepted_at, j.closed_at, "
     "j.accepted_at, j.accepted_at "
     "FROM jobs_jobrequest j WHERE j.accepted_at IS NOT NULL",

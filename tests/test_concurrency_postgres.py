@@ -11,12 +11,15 @@ import time
 
 import pytest
 from django.db import connection
+from django.test import Client
 
-from marketplace.core.errors import InvalidTransition
+from marketplace.accounts.services import api_token_create
+from marketplace.core.errors import InvalidTransition, NotAllowed
 from marketplace.helpers.models import HelperProfile
+from marketplace.helpers.services import helper_apply
 from marketplace.jobs.models import JobEvent, JobOffer, JobRequest, JobStatus, OfferStatus
 from marketplace.jobs.services import job_accept, job_cancel, job_post, offer_decline
-from tests.factories import ZURICH, helper_profile
+from tests.factories import ZURICH, UserFactory, helper_profile
 
 pytestmark = [
     pytest.mark.postgres,
@@ -103,6 +106,56 @@ def test_twenty_concurrent_accepts_have_exactly_one_winner(alice, router_wifi, c
     assert JobEvent.objects.filter(job=job, kind="accepted").count() == 1
 
 
+def api_accept_call(job_id, user):
+    """POST /api/jobs/{id}/accept as `user`, the whole request (lookup included) after the
+    barrier, as when twenty phones tap "Accept" at once."""
+    _token, raw = api_token_create(user=user)
+
+    def prepare():
+        client = Client(headers={"Authorization": f"Bearer {raw}"})
+        return lambda: client.post(f"/api/jobs/{job_id}/accept", content_type="application/json")
+
+    return prepare
+
+
+def test_twenty_concurrent_api_accepts_one_winner_and_every_loser_gets_409(alice, router_wifi, ch):
+    """Through the API, with the job lookup inside the race: five helpers hold an offer, fifteen
+    take the job from their nearby feed, in four waves 200 ms apart so that later waves arrive
+    after the winner has committed (when the job is no longer in anyone's feed). Exactly one
+    200; the nineteen others get 409 "Another helper already accepted this job" (never 404,
+    never 500), with the error body only."""
+    ch.dispatch_k = 5
+    ch.save()
+    helpers = [
+        helper_profile(lat=ZURICH[0] + (0.05 + i * 0.09) / KM_PER_DEG_LAT, max_active_jobs=2)
+        for i in range(20)
+    ]
+    job = post(alice, router_wifi)
+    offered = set(JobOffer.objects.filter(job=job).values_list("helper_id", flat=True))
+    assert offered == {p.user_id for p in helpers[:5]}
+
+    outcomes = race(
+        *(api_accept_call(job.pk, p.user) for p in helpers),
+        delays=[(i % 4) * 0.2 for i in range(20)],
+    )
+
+    assert [exc for _resp, exc in outcomes if exc is not None] == []
+    statuses = [resp.status_code for resp, _exc in outcomes]
+    assert sorted(statuses) == [200] + [409] * 19, statuses
+    winner = helpers[statuses.index(200)]
+    for resp, _exc in outcomes:
+        if resp.status_code == 409:
+            assert resp.json() == {
+                "detail": "Another helper already accepted this job",
+                "code": "conflict",
+            }
+    job.refresh_from_db()
+    assert (job.status, job.assigned_helper_id) == (JobStatus.ACCEPTED, winner.user_id)
+    assert JobEvent.objects.filter(job=job, kind="accepted").count() == 1
+    loads = dict(HelperProfile.objects.values_list("user_id", "active_jobs"))
+    assert loads == {p.user_id: int(p.pk == winner.pk) for p in helpers}
+
+
 def test_cancel_racing_accept_leaves_a_consistent_job(alice, bob, router_wifi):
     """Customers may cancel an accepted job (free within the grace period), so the race has two
     legal endings: the cancellation came first and the acceptance is refused, or the acceptance
@@ -165,3 +218,48 @@ def test_concurrent_declines_of_the_last_offers_advance_exactly_once(
     assert (job.status, job.dispatch_step) == (JobStatus.OFFERED, 1)
     pending = JobOffer.objects.filter(job=job, status=OfferStatus.PENDING)
     assert list(pending.values_list("helper_id", flat=True)) == [farther.user_id]
+
+
+def test_a_customer_posting_while_applying_never_ends_up_a_helper_with_an_open_request(
+    ch, router_wifi
+):
+    """helper_apply and job_post lock the user's row: either the request is posted first and
+    the application is refused (409, open requests), or the account became a helper account
+    first and the request is refused (403). Never both, never a helper with an open request."""
+    helper_profile()  # someone to offer the requests to, so that they stay open
+    seen = set()
+    for attempt in range(10):
+        user = UserFactory()
+
+        def apply(user=user):
+            return lambda: helper_apply(
+                user=user,
+                market=ch,
+                lat=ZURICH[0],
+                lng=ZURICH[1],
+                accept_code_of_conduct=True,
+                confirm_role_change=True,
+            )
+
+        def post_request(user=user):
+            return lambda: post(user, router_wifi)
+
+        (_, apply_error), (_, post_error) = race(
+            apply, post_request, delays=(0, (attempt % 5) * 0.003)
+        )
+
+        user.refresh_from_db()
+        jobs = JobRequest.objects.filter(customer=user)
+        if apply_error is None:
+            assert isinstance(post_error, NotAllowed), post_error
+            assert (user.role, jobs.count()) == ("helper", 0)
+            seen.add("applied first")
+        else:
+            assert post_error is None, post_error
+            assert isinstance(apply_error, InvalidTransition), apply_error
+            assert apply_error.code == "open_requests"
+            assert user.role == "customer"
+            assert list(jobs.values_list("status", flat=True)) == [JobStatus.OFFERED]
+            assert not HelperProfile.objects.filter(user=user).exists()
+            seen.add("posted first")
+    assert seen

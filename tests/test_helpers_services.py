@@ -27,7 +27,15 @@ ZURICH_TZ = ZoneInfo("Europe/Zurich")
 
 
 def apply(user, market, **extra):
-    fields = {"lat": ZURICH[0], "lng": ZURICH[1], "accept_code_of_conduct": True, **extra}
+    """Apply with valid input. Customers here have confirmed that their account becomes a helper
+    account; the rule itself is tested in test_helper_apply_rule.py."""
+    fields = {
+        "lat": ZURICH[0],
+        "lng": ZURICH[1],
+        "accept_code_of_conduct": True,
+        "confirm_role_change": True,
+        **extra,
+    }
     return helper_apply(user=user, market=market, **fields)
 
 

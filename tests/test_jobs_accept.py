@@ -4,9 +4,10 @@ feed; the helper must be vetted, skilled, in range and below their maximum load.
 import pytest
 from django.utils import timezone
 
-from marketplace.core.errors import InvalidTransition, NotAllowed
+from marketplace.core.errors import InvalidTransition, NotAllowed, NotFound
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs.models import JobEvent, JobOffer, JobRequest, JobStatus, OfferStatus
+from marketplace.jobs.selectors import job_for_acceptance, job_for_user
 from marketplace.jobs.services import job_accept, job_cancel, job_post, offer_decline
 from marketplace.pricing.models import ServiceCategory
 from tests.factories import ZURICH, helper_profile
@@ -135,6 +136,107 @@ def test_cancelled_job_cannot_be_accepted(job, alice, bob):
 
     with pytest.raises(InvalidTransition):
         job_accept(job=job, helper=bob)
+
+
+# --- Coming too late (issue 21) -------------------------------------------------------------------
+
+TAKEN = {"detail": "Another helper already accepted this job", "code": "conflict"}
+
+
+@pytest.fixture
+def feed_only(alice, bob, router_wifi, ch, now):
+    """A job offered to bob only, and erin, a vetted helper in range who sees it in her feed."""
+    ch.dispatch_k = 1
+    ch.save()
+    job = post(alice, router_wifi, now)
+    erin = helper_profile(lat=ZURICH[0] + 2 / KM_PER_DEG_LAT).user
+    assert set(offers(job)) == {bob.pk}
+    return job, erin
+
+
+def test_feed_helper_who_comes_after_the_winner_gets_409_not_404(api_as, feed_only, bob):
+    job, erin = feed_only
+    assert api_as(bob).post(f"/api/jobs/{job.pk}/accept").status_code == 200
+
+    resp = api_as(erin).post(f"/api/jobs/{job.pk}/accept")
+
+    assert (resp.status_code, resp.json()) == (409, TAKEN)  # the error only, no job details
+    # She still cannot read the job itself: the 409 is for the acceptance only.
+    assert api_as(erin).get(f"/api/jobs/{job.pk}").status_code == 404
+    assert JobRequest.objects.get(pk=job.pk).assigned_helper_id == bob.pk
+    assert HelperProfile.objects.get(user=erin).active_jobs == 0
+
+
+def test_offered_helper_who_comes_after_the_winner_gets_409(api_as, job, bob, carol):
+    assert api_as(bob).post(f"/api/jobs/{job.pk}/accept").status_code == 200
+
+    resp = api_as(carol).post(f"/api/jobs/{job.pk}/accept")
+
+    assert (resp.status_code, resp.json()) == (409, TAKEN)
+
+
+def test_the_winner_pressing_accept_again_is_told_the_job_is_already_theirs(api_as, job, bob):
+    assert api_as(bob).post(f"/api/jobs/{job.pk}/accept").status_code == 200
+
+    resp = api_as(bob).post(f"/api/jobs/{job.pk}/accept")
+
+    assert resp.status_code == 409
+    assert resp.json()["detail"] == "You have already accepted this job"
+
+
+def test_a_stale_copy_losing_in_the_service_gets_the_same_message(job, bob, carol):
+    stale = JobRequest.objects.get(pk=job.pk)
+    job_accept(job=job, helper=bob)
+
+    with pytest.raises(InvalidTransition, match=r"^Another helper already accepted this job$"):
+        job_accept(job=stale, helper=carol)
+
+
+def test_offered_helper_after_cancellation_is_told_it_is_no_longer_open(api_as, job, alice, bob):
+    job_cancel(job=job, actor=alice, reason="Fixed it myself")
+
+    resp = api_as(bob).post(f"/api/jobs/{job.pk}/accept")
+
+    assert (resp.status_code, resp.json()["detail"]) == (409, "This job is no longer open")
+
+
+def test_feed_helper_after_cancellation_gets_404(feed_only, alice):
+    """Without an offer, a closed job is nobody's business any more."""
+    job, erin = feed_only
+    job_cancel(job=job, actor=alice, reason="Fixed it myself")
+
+    with pytest.raises(NotFound):
+        job_for_acceptance(user=erin, job_id=job.pk)
+
+
+@pytest.mark.parametrize(
+    "make_helper",
+    [
+        pytest.param(
+            lambda: helper_profile(lat=ZURICH[0] + 20 / KM_PER_DEG_LAT), id="out-of-range"
+        ),
+        pytest.param(
+            lambda: helper_profile(skills=[ServiceCategory.objects.get(slug="tv-decoder")]),
+            id="without-the-skill",
+        ),
+        pytest.param(lambda: helper_profile(status=HelperStatus.APPLIED), id="not-vetted"),
+    ],
+)
+def test_helpers_who_never_could_see_the_job_still_get_404(api_as, job, bob, make_helper):
+    outsider = make_helper().user
+    with pytest.raises(NotFound):  # not even while it is open
+        job_for_user(user=outsider, job_id=job.pk)
+    job_accept(job=job, helper=bob)
+
+    resp = api_as(outsider).post(f"/api/jobs/{job.pk}/accept")
+
+    assert (resp.status_code, resp.json()["code"]) == (404, "not_found")
+
+
+def test_customers_and_missing_jobs_still_get_404(api_as, job, bob, mallory):
+    job_accept(job=job, helper=bob)
+    assert api_as(mallory).post(f"/api/jobs/{job.pk}/accept").status_code == 404
+    assert api_as(bob).post(f"/api/jobs/{job.pk + 1000}/accept").status_code == 404
 
 
 # --- Maximum load -------------------------------------------------------------------------------

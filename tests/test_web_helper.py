@@ -5,7 +5,7 @@ from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs import services
 from marketplace.jobs.models import JobOffer, JobStatus, OfferStatus
 from marketplace.pricing.models import ServiceCategory
-from tests.factories import UserFactory
+from tests.factories import UserFactory, helper_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +253,79 @@ def test_helper_review_rejects_bad_rating(client, alice, bob, router_wifi):
     resp = client.post(reverse("helper:review", args=[job.pk]), {"rating": "0"})
     assert resp.status_code == 200
     assert resp.context["review_form"].errors
+
+
+# --- Accepting too late (issue 21) ----------------------------------------------------------------
+
+
+def feed_helper():
+    """A vetted helper in range of jobs posted at ADDRESS, created after them: no offer, the
+    job is in her nearby feed only."""
+    return helper_profile(lat=47.3769 + 0.02, lng=8.5417).user
+
+
+def test_accept_on_the_web_works_from_the_feed(client, alice, bob, router_wifi):
+    job = post_job(alice, router_wifi)
+    erin = feed_helper()
+    assert not JobOffer.objects.filter(job=job, helper=erin).exists()
+    client.force_login(erin)
+    resp = client.post(reverse("helper:accept", args=[job.pk]), follow=True)
+    assert resp.redirect_chain[-1][0] == reverse("helper:job", args=[job.pk])
+    assert "The job is yours" in resp.text
+    job.refresh_from_db()
+    assert job.assigned_helper == erin
+
+
+def test_accept_too_late_from_the_feed_shows_a_message_not_a_404(client, alice, bob, router_wifi):
+    job = post_job(alice, router_wifi)
+    erin = feed_helper()
+    services.job_accept(job=job, helper=bob)
+    client.force_login(erin)
+    resp = client.post(reverse("helper:accept", args=[job.pk]), follow=True)
+    assert resp.status_code == 200
+    assert resp.redirect_chain == [(reverse("helper:nearby"), 302)]
+    assert "Another helper already accepted this job" in resp.text
+    assert job.description not in resp.text
+    job.refresh_from_db()
+    assert job.assigned_helper == bob
+
+
+def test_accept_too_late_with_an_offer_shows_the_message_on_the_job_page(
+    client, alice, bob, carol, router_wifi
+):
+    job = post_job(alice, router_wifi)
+    assert JobOffer.objects.filter(job=job, helper=carol).exists()
+    services.job_accept(job=job, helper=bob)
+    client.force_login(carol)
+    resp = client.post(reverse("helper:accept", args=[job.pk]), follow=True)
+    assert resp.status_code == 200
+    assert "Another helper already accepted this job" in resp.text
+
+
+def test_losing_the_race_inside_the_service_never_ends_on_a_404(
+    client, alice, bob, router_wifi, monkeypatch
+):
+    """The job was still open when the page looked it up, and taken just before the UPDATE."""
+    from marketplace.jobs import selectors
+
+    job = post_job(alice, router_wifi)
+    real = selectors.job_for_acceptance
+
+    def lookup_then_lose(**kwargs):
+        found = real(**kwargs)
+        services.job_accept(job=found, helper=bob)
+        return found
+
+    monkeypatch.setattr(selectors, "job_for_acceptance", lookup_then_lose)
+    client.force_login(feed_helper())
+    resp = client.post(reverse("helper:accept", args=[job.pk]), follow=True)
+    assert resp.redirect_chain == [(reverse("helper:nearby"), 302)]
+    assert "Another helper already accepted this job" in resp.text
+
+
+def test_accept_of_a_job_a_helper_never_could_see_is_still_404(client, alice, bob, router_wifi):
+    far = helper_profile(lat=47.3769 + 0.5, lng=8.5417, radius_km=5).user
+    job = post_job(alice, router_wifi)
+    services.job_accept(job=job, helper=bob)
+    client.force_login(far)
+    assert client.post(reverse("helper:accept", args=[job.pk])).status_code == 404

@@ -211,7 +211,15 @@ def _my_profile(request) -> HelperProfile:
 
 @router.post("/apply", response={201: MyProfileOut, **errors(400, 401, 403, 404, 409, 422)})
 def apply(request, payload: HelperApplyIn):
-    """Apply as a helper; an operator checks your ID and vets the application."""
+    """Apply as a helper; an operator checks your ID and vets the application.
+
+    One account, one role. A helper account (signed up as a helper) applies as it is. A customer
+    account becomes a helper account for good and can then no longer post requests, so it must
+    send `"confirm_role_change": true` (without it: 422, code `confirm_role_change`); a customer
+    with requests that are still open, assigned, in progress, awaiting confirmation or disputed
+    is refused (409, code `open_requests`) until they are done or cancelled. Applying twice is
+    409; operators cannot apply (403).
+    """
     market = get_object_or_404(Market, code=payload.market, is_active=True)
     profile = services.helper_apply(
         user=request.auth,
@@ -225,6 +233,7 @@ def apply(request, payload: HelperApplyIn):
         skills=_categories(payload.skills),
         slots=[(s.weekday, s.start_hour, s.end_hour) for s in payload.availability],
         accept_code_of_conduct=payload.accept_code_of_conduct,
+        confirm_role_change=payload.confirm_role_change,
     )
     return Status(201, private_out(profile))
 

@@ -9,6 +9,7 @@ from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFai
 from marketplace.helpers import geo
 from marketplace.helpers.availability import hours_mask
 from marketplace.helpers.models import AvailabilitySlot, HelperProfile, HelperSkill, HelperStatus
+from marketplace.jobs.selectors import customer_jobs_not_closed
 from marketplace.notifications import messages as notify
 from marketplace.pricing.models import Market, ServiceCategory
 
@@ -35,6 +36,23 @@ def _check_radius(radius_km: int) -> None:
         raise ValidationFailed(f"Service radius must be between 1 and {MAX_RADIUS_KM} km")
 
 
+ROLE_CHANGE_MESSAGE = (
+    "Applying turns this customer account into a helper account, which can no longer post "
+    "requests. Confirm the change to go ahead."
+)
+OPEN_REQUESTS_MESSAGE = (
+    "You have requests that are still open or in progress. A helper account cannot post or "
+    "follow requests: wait until they are done, or cancel them, before applying."
+)
+
+
+def _check_customer_may_become_helper(*, user: User, confirmed: bool) -> None:
+    if customer_jobs_not_closed(user=user).exists():
+        raise InvalidTransition(OPEN_REQUESTS_MESSAGE, code="open_requests")
+    if not confirmed:
+        raise ValidationFailed(ROLE_CHANGE_MESSAGE, code="confirm_role_change")
+
+
 @transaction.atomic
 def helper_apply(
     *,
@@ -50,12 +68,25 @@ def helper_apply(
     skills: list[ServiceCategory] | None = None,
     slots: list[tuple[int, int, int]] | None = None,
     accept_code_of_conduct: bool = False,
+    confirm_role_change: bool = False,
 ) -> HelperProfile:
-    """A user applies to become a helper; an operator vets the application."""
-    if HelperProfile.objects.filter(user=user).exists():
-        raise InvalidTransition("You have already applied")
+    """A user applies to become a helper; an operator vets the application.
+
+    One account, one role (README, "Roles"). A helper account applies as it is. A customer
+    account becomes a helper account for good — it can then no longer post requests — so it
+    must say so (`confirm_role_change`), and may not while any of its requests still needs it
+    (open, assigned, in progress, awaiting confirmation or disputed): those would be lost to it.
+    Operators cannot be helpers.
+    """
     if user.is_operator:
         raise NotAllowed("Operators cannot be helpers")
+    # Locked so that a request the customer posts at this very moment is either seen below or
+    # refused by job_post (which takes the same lock and re-reads the role).
+    role = User.objects.select_for_update().filter(pk=user.pk).values_list("role", flat=True).get()
+    if HelperProfile.objects.filter(user=user).exists():
+        raise InvalidTransition("You have already applied")
+    if role == Role.CUSTOMER:
+        _check_customer_may_become_helper(user=user, confirmed=confirm_role_change)
     if not accept_code_of_conduct:
         raise ValidationFailed("Please accept the code of conduct")
     _check_location(lat=lat, lng=lng)

@@ -331,8 +331,11 @@ def job_events(request, job_id: int):
 @router.post("/{job_id}/accept", response={200: JobOut, **ACTION_ERRORS})
 @rate_limit("job_accept", key="user")
 def accept(request, job_id: int):
-    """First valid acceptance wins; later ones get 409."""
-    job = services.job_accept(job=_job(request, job_id), helper=request.auth)
+    """First valid acceptance wins; later ones get 409 ("Another helper already accepted this
+    job"), also when the job is no longer visible to the helper who came too late but knew of it
+    (they had an offer, or it was in their feed). Helpers who could never see it get 404."""
+    job = selectors.job_for_acceptance(user=request.auth, job_id=job_id)
+    job = services.job_accept(job=job, helper=request.auth)
     return job_out(job, request.auth)
 
 

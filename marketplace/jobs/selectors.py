@@ -3,6 +3,10 @@
 Who sees a job: its customer, operators, the assigned helper, helpers it was offered to, and
 vetted helpers for whom it is an open job in range (the nearby feed). Exact address and phone:
 the customer, operators, and the assigned helper only while the job is not closed.
+
+A helper who comes too late to accept (someone else was faster, or the job closed) but knew of the
+job — they had an offer for it, or it would have been in their feed — is told so with a 409 and
+nothing more (`job_for_acceptance`); everyone else still gets "Job not found".
 """
 
 from dataclasses import dataclass
@@ -10,10 +14,11 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from marketplace.accounts.models import User
-from marketplace.core.errors import NotFound
+from marketplace.core.errors import InvalidTransition, NotFound
 from marketplace.helpers import geo
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs.models import (
+    ASSIGNED,
     CLOSED,
     OFFERABLE,
     JobEvent,
@@ -32,6 +37,13 @@ def _base() -> QuerySet[JobRequest]:
 
 def jobs_for_customer(*, user: User) -> QuerySet[JobRequest]:
     return _base().filter(customer=user)
+
+
+def customer_jobs_not_closed(*, user: User) -> QuerySet[JobRequest]:
+    """A customer's requests that still need them: open, being matched, assigned, in progress,
+    awaiting their confirmation or disputed (anything not confirmed, cancelled, expired or
+    handed to a professional)."""
+    return JobRequest.objects.filter(customer=user).exclude(status__in=CLOSED)
 
 
 def jobs_for_helper(*, user: User) -> QuerySet[JobRequest]:
@@ -66,10 +78,10 @@ def offers_for_helper(*, user: User, pending_only: bool = True) -> QuerySet[JobO
     return qs
 
 
-def in_feed_range(*, job: JobRequest, profile: HelperProfile) -> bool:
+def _in_range(*, job: JobRequest, profile: HelperProfile) -> bool:
+    """The feed's rule without the job's status: a vetted helper with the skill, in radius."""
     return (
-        job.status in OFFERABLE
-        and profile.status == HelperStatus.VETTED
+        profile.status == HelperStatus.VETTED
         and job.customer_id != profile.user_id
         and profile.has_skill(job.category)
         and geo.haversine_km(profile.lat, profile.lng, job.lat, job.lng)
@@ -77,19 +89,62 @@ def in_feed_range(*, job: JobRequest, profile: HelperProfile) -> bool:
     )
 
 
+def in_feed_range(*, job: JobRequest, profile: HelperProfile) -> bool:
+    return job.status in OFFERABLE and _in_range(job=job, profile=profile)
+
+
+def _visible(*, user: User, job: JobRequest) -> bool:
+    if user.is_operator or job.customer_id == user.pk or job.assigned_helper_id == user.pk:
+        return True
+    if user.is_helper:
+        if JobOffer.objects.filter(job=job, helper=user).exists() and not job.is_closed:
+            return True
+        profile = HelperProfile.objects.filter(user=user).first()
+        if profile and in_feed_range(job=job, profile=profile):
+            return True
+    return False
+
+
 def job_for_user(*, user: User, job_id: int) -> JobRequest:
     """The job if `user` may see it; NotFound otherwise (never reveal that it exists)."""
     job = _base().filter(pk=job_id).first()
+    if job is None or not _visible(user=user, job=job):
+        raise NotFound("Job not found")
+    return job
+
+
+def _knew_of(*, user: User, job: JobRequest) -> bool:
+    """Whether a helper who can no longer see `job` could have while it was open: they had an
+    offer for it, or it is still being done by someone else and would have been in their feed."""
+    if not user.is_helper:
+        return False
+    if JobOffer.objects.filter(job=job, helper=user).exists():
+        return True
+    profile = HelperProfile.objects.filter(user=user).first()
+    return bool(profile) and job.status in ASSIGNED and _in_range(job=job, profile=profile)
+
+
+def accept_refused_message(*, job: JobRequest, helper: User) -> str:
+    """Why `helper` cannot accept `job` now that it is no longer offerable."""
+    if job.assigned_helper_id == helper.pk:
+        return "You have already accepted this job"
+    if job.assigned_helper_id is not None or job.status in ASSIGNED:
+        return "Another helper already accepted this job"
+    return "This job is no longer open"
+
+
+def job_for_acceptance(*, user: User, job_id: int) -> JobRequest:
+    """The job a helper asks to accept. As `job_for_user`, except for the helper who lost the race
+    (or came after the job closed) and knew of the job through an offer or the feed: they get
+    InvalidTransition (409) with the reason only, never the job itself. Helpers who could never
+    see the job still get NotFound."""
+    job = _base().filter(pk=job_id).first()
     if job is None:
         raise NotFound("Job not found")
-    if user.is_operator or job.customer_id == user.pk or job.assigned_helper_id == user.pk:
+    if _visible(user=user, job=job):
         return job
-    if user.is_helper:
-        if JobOffer.objects.filter(job=job, helper=user).exists() and not job.is_closed:
-            return job
-        profile = HelperProfile.objects.filter(user=user).first()
-        if profile and in_feed_range(job=job, profile=profile):
-            return job
+    if job.status not in OFFERABLE and _knew_of(user=user, job=job):
+        raise InvalidTransition(accept_refused_message(job=job, helper=user))
     raise NotFound("Job not found")
 
 

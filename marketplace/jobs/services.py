@@ -13,11 +13,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import Role, User
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.helpers import geo
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.services import helper_record_rating
+from marketplace.jobs import selectors
 from marketplace.jobs.dispatch import job_dispatch, withdraw_pending_offers
 from marketplace.jobs.models import (
     ASSIGNED,
@@ -207,6 +208,11 @@ def job_post(
     )
     q = quote(market=market, category=category)
     approx_lat, approx_lng = geo.approx_point(place.lat, place.lng)
+    # The role again, from the locked row: an application turning this account into a helper
+    # account at this very moment (helper_apply takes the same lock) either sees this request
+    # and is refused, or has finished and this request is refused.
+    if not User.objects.select_for_update().filter(pk=customer.pk, role=Role.CUSTOMER).exists():
+        raise NotAllowed("Only customers can post requests")
     job = JobRequest.objects.create(
         customer=customer,
         market=market,
@@ -318,17 +324,24 @@ def job_accept(*, job: JobRequest, helper: User, now: datetime | None = None) ->
     if not profile.has_capacity:
         # Checked again atomically below; refusing here first keeps the caller's `job` untouched.
         raise InvalidTransition(FULL_MESSAGE)
-    job = transition(
-        job=job,
-        to=JobStatus.ACCEPTED,
-        allowed_from=OFFERABLE,
-        kind="accepted",
-        actor=helper,
-        message="Another helper already accepted this job",
-        data={"helper_id": helper.pk, "distance_km": round(distance, 2)},
-        assigned_helper=helper,
-        accepted_at=now,
-    )
+    try:
+        job = transition(
+            job=job,
+            to=JobStatus.ACCEPTED,
+            allowed_from=OFFERABLE,
+            kind="accepted",
+            actor=helper,
+            data={"helper_id": helper.pk, "distance_km": round(distance, 2)},
+            assigned_helper=helper,
+            accepted_at=now,
+        )
+    except InvalidTransition:
+        # Too late: say why from the row as it is now (taken by someone else, by this helper on
+        # a double click, or closed), not from the caller's possibly stale copy.
+        current = JobRequest.objects.filter(pk=job.pk).first() or job
+        raise InvalidTransition(
+            selectors.accept_refused_message(job=current, helper=helper)
+        ) from None
     took_load = HelperProfile.objects.filter(
         pk=profile.pk, status=HelperStatus.VETTED, active_jobs__lt=F("max_active_jobs")
     ).update(active_jobs=F("active_jobs") + 1, last_assigned_epoch=int(now.timestamp()))

@@ -5,13 +5,14 @@ the exact address and phone appear on the job page for the assigned helper while
 open, decided by `selectors.can_see_exact_location` and nothing else.
 """
 
+from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from marketplace.core.errors import DomainError
+from marketplace.core.errors import DomainError, InvalidTransition, NotFound
 from marketplace.helpers import geo
 from marketplace.helpers import services as helper_services
 from marketplace.helpers.models import HelperStatus
@@ -23,8 +24,8 @@ from marketplace.web.access import (
     add_domain_error,
     attempt,
     helper_profile_required,
-    helper_required,
     job_or_404,
+    role_required,
 )
 from marketplace.web.forms import (
     CompleteForm,
@@ -45,11 +46,29 @@ def _approx_distance_km(profile, job) -> float:
     return geo.geodesic_km(profile.lat, profile.lng, job.approx_lat, job.approx_lng)
 
 
-@helper_required
+# Customers may apply too: their account then becomes a helper account (README, "Roles").
+customer_or_helper_required = role_required(
+    lambda user: (user.is_customer or user.is_helper) and not user.is_operator
+)
+
+
+@customer_or_helper_required
 def apply(request):
     if helper_profile_for(request.user) is not None:
         return redirect("helper:profile")
+    role_change = request.user.is_customer
+    open_requests = (
+        selectors.customer_jobs_not_closed(user=request.user).count() if role_change else 0
+    )
     form = HelperApplyForm(request.POST or None)
+    if role_change:
+        form.fields["confirm_role_change"] = forms.BooleanField(
+            label=gettext(
+                "I understand that this account becomes a helper account and can no longer "
+                "post requests"
+            ),
+            required=False,
+        )
     if request.method == "POST" and form.is_valid():
         data, place = form.cleaned_data, form.cleaned_data["place"]
         try:
@@ -66,6 +85,7 @@ def apply(request):
                 skills=list(data["skills"]),
                 slots=data["slots"],
                 accept_code_of_conduct=data["accept_code_of_conduct"],
+                confirm_role_change=data.get("confirm_role_change", False),
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -73,8 +93,11 @@ def apply(request):
             messages.success(
                 request, gettext("Thanks for applying! An operator will check your ID and vet you.")
             )
+            if role_change:
+                messages.info(request, gettext("Your account is now a helper account."))
             return redirect("helper:profile")
-    return render(request, "helper/apply.html", {"form": form})
+    context = {"form": form, "role_change": role_change, "open_requests": open_requests}
+    return render(request, "helper/apply.html", context)
 
 
 @helper_profile_required
@@ -208,12 +231,28 @@ def _job_action(request, job_id: int, action, *, success: str):
 @require_POST
 @rate_limit("job_accept", key="user")
 def accept(request, profile, job_id: int):
-    return _job_action(
+    try:
+        job = selectors.job_for_acceptance(user=request.user, job_id=job_id)
+    except InvalidTransition as exc:
+        # Came too late for a job they knew of: say so, and back to the jobs they can still take
+        # (the job page itself is no longer theirs to see).
+        messages.error(request, exc.message)
+        return redirect("helper:nearby")
+    except NotFound:
+        job = job_or_404(request.user, job_id)  # 404, logged (unless visible again meanwhile)
+    accepted = attempt(
         request,
-        job_id,
-        lambda job: services.job_accept(job=job, helper=request.user),
+        lambda: services.job_accept(job=job, helper=request.user),
         success=gettext("The job is yours. The address and phone number are below."),
     )
+    if not accepted:
+        # Refused (say, another helper was faster a moment ago): the job page only if it is
+        # still theirs to see, the feed otherwise — never a 404 for the loser of the race.
+        try:
+            selectors.job_for_user(user=request.user, job_id=job.pk)
+        except NotFound:
+            return redirect("helper:nearby")
+    return redirect("helper:job", job_id=job.pk)
 
 
 @helper_profile_required
