@@ -15,6 +15,7 @@ from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors, services
 from marketplace.jobs.models import OFFERABLE, Fulfilment, JobStatus
 from marketplace.payments.services import payment_for_job
+from marketplace.pricing.services import quote
 from marketplace.security.ratelimit import rate_limit
 from marketplace.web.access import (
     add_domain_error,
@@ -38,13 +39,18 @@ def request_help(request):
     saving); the customer then books one or the other. The choice is recorded on the job. If the
     price changed between the two steps, the new quote is shown again instead of booking."""
     form = JobRequestForm(request.POST or None, initial={"contact_phone": request.user.phone})
-    preview = None
+    preview = location = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         choice = request.POST.get("choice", "")
         try:
-            preview = services.quote_at(
-                category=data["category"], address=data["address"], lat=data["lat"], lng=data["lng"]
+            # services.quote_at, with the place kept: the page says how precisely the address
+            # placed the customer (a town centre only?) before they book, and is geocoded once.
+            location = services.resolve_location(
+                address=data["address"], lat=data["lat"], lng=data["lng"]
+            )
+            preview = quote(
+                market=services.market_for_country(location.country), category=data["category"]
             )
             if choice and request.POST.get("quoted") != _quote_key(preview):
                 messages.warning(request, gettext("The price has changed; please check it again."))
@@ -64,11 +70,16 @@ def request_help(request):
                 return _posted(request, job)
         except DomainError as exc:
             add_domain_error(form, exc, location_field="address")
-            preview = None
+            preview = location = None
     return render(
         request,
         "customer/request.html",
-        {"form": form, "preview": preview, "quoted": _quote_key(preview) if preview else ""},
+        {
+            "form": form,
+            "preview": preview,
+            "location": location,
+            "quoted": _quote_key(preview) if preview else "",
+        },
     )
 
 
