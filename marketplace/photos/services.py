@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from marketplace.accounts.models import User
@@ -147,7 +148,12 @@ def photo_add(
     _check_may_add(job=job, user=user, kind=kind)
     if JobPhoto.objects.filter(job=job, kind=kind).count() >= MAX_PER_KIND:
         raise ValidationFailed(
-            _("A job can have at most %(n)d photos of this kind.") % {"n": MAX_PER_KIND},
+            ngettext(
+                "A job can have at most %(n)d photo of this kind.",
+                "A job can have at most %(n)d photos of this kind.",
+                MAX_PER_KIND,
+            )
+            % {"n": MAX_PER_KIND},
             code="photo_limit",
         )
     image = clean_image(read_upload(upload))

@@ -162,15 +162,21 @@ def _figures_text(f: Figures, window_days: int) -> str:
         }
     fill = f"{round(f.fill_rate * 100)} %" if f.fill_rate is not None else "—"
     areas = ngettext("%(count)s area", "%(count)s areas", f.areas) % {"count": f.areas}
+    period = ngettext("over the last day", "over the last %(count)s days", window_days) % {
+        "count": window_days
+    }
+    requests = ngettext("%(count)s request", "%(count)s requests", f.requests) % {
+        "count": f.requests
+    }
     return gettext(
-        "%(ratio)s and fill rate %(fill)s over the last %(days)s days in %(areas)s "
-        "(%(requests)s requests, median wait %(wait)s)"
+        "%(ratio)s and fill rate %(fill)s %(period)s in %(areas)s "
+        "(%(requests)s, median wait %(wait)s)"
     ) % {
         "ratio": ratio,
         "fill": fill,
-        "days": window_days,
+        "period": period,
         "areas": areas,
-        "requests": f.requests,
+        "requests": requests,
         "wait": _duration(f.median_time_to_accept_s),
     }
 

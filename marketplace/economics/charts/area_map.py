@@ -126,16 +126,18 @@ def area_map(
             value = a.posted / a.active_helpers
         values = {
             "area": f"{a.cell[0]}:{a.cell[1]}",
-            "posted": a.posted,
-            "helpers": a.active_helpers,
+            "requests": ngettext("%(count)s request", "%(count)s requests", a.posted)
+            % {"count": a.posted},
         }
         if a.active_helpers:
+            helpers = ngettext("%(count)s helper", "%(count)s helpers", a.active_helpers) % {
+                "count": a.active_helpers
+            }
             tip = gettext(
-                "Area %(area)s: %(posted)s requests, %(helpers)s helpers, %(ratio)s requests per "
-                "helper"
-            ) % {**values, "ratio": f"{value:.1f}"}
+                "Area %(area)s: %(requests)s, %(helpers)s, %(ratio)s requests per helper"
+            ) % {**values, "helpers": helpers, "ratio": f"{value:.1f}"}
         else:
-            tip = gettext("Area %(area)s: %(posted)s requests, no helpers") % values
+            tip = gettext("Area %(area)s: %(requests)s, no helpers") % values
         body.append(
             f'<rect class="cell" x="{_n(px(a.lng) - w / 2)}" y="{_n(py(a.lat) - h / 2)}" '
             f'width="{_n(w)}" height="{_n(h)}" fill="{fill.format(id=chart_id)}" '
