@@ -63,7 +63,7 @@ def open_market(request):
             messages.success(
                 request,
                 gettext("Opened %(market)s (%(currency)s). Review its settings and prices below.")
-                % {"market": market.name, "currency": market.currency},
+                % {"market": market.localized_name(), "currency": market.currency},
             )
             return redirect(f"{reverse('operator:prices')}#market-{market.code}")
     previews = [(c, market_defaults(c)) for c in countries]
