@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from marketplace.core.errors import DomainError, NotFound
@@ -43,6 +44,17 @@ def role_required(check: Callable) -> Callable:
 customer_required = role_required(lambda user: user.is_customer and not user.is_operator)
 helper_required = role_required(lambda user: user.is_helper and not user.is_operator)
 operator_required = role_required(lambda user: user.is_operator)
+
+
+def home_url_for(user) -> str:
+    """Where a logged-in person starts: operators at the vetting queue (the dashboard is one
+    click from there), helpers at their offers (or the application form), customers on the
+    home page with its request button."""
+    if user.is_operator:
+        return reverse("operator:vetting")
+    if user.is_helper:
+        return reverse("helper:offers" if helper_profile_for(user) else "helper:apply")
+    return reverse("home")
 
 
 def helper_profile_required(view):

@@ -8,7 +8,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from marketplace.accounts.services import user_sign_up
 from marketplace.core.errors import DomainError
 from marketplace.security.ratelimit import form_email, rate_limit
-from marketplace.web.access import add_domain_error
+from marketplace.web.access import add_domain_error, home_url_for
 from marketplace.web.forms import EmailLoginForm, SignUpForm
 
 
@@ -31,13 +31,18 @@ def signup(request):
     return render(request, "auth/signup.html", {"form": form})
 
 
+class RoleHomeLoginView(auth_views.LoginView):
+    """Django's login view; without a (safe) `next` each role lands on its own home page."""
+
+    template_name = "auth/login.html"
+    authentication_form = EmailLoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return home_url_for(self.request.user)
+
+
 login_view = rate_limit("login_ip")(
-    rate_limit("login_email", key=form_email("username"))(
-        auth_views.LoginView.as_view(
-            template_name="auth/login.html",
-            authentication_form=EmailLoginForm,
-            redirect_authenticated_user=True,
-        )
-    )
+    rate_limit("login_email", key=form_email("username"))(RoleHomeLoginView.as_view())
 )
 logout_view = auth_views.LogoutView.as_view()

@@ -146,6 +146,10 @@ def profile_edit(request, profile):
 @helper_profile_required
 @require_POST
 def toggle_pause(request, profile):
+    if profile.status != HelperStatus.VETTED:
+        # Nothing to pause before vetting (or after a suspension): the page offers no button.
+        messages.error(request, gettext("You can pause offers once you are vetted."))
+        return redirect("helper:profile")
     paused = profile.is_available
     attempt(
         request,
