@@ -67,6 +67,9 @@ MESSAGES = [
     gettext_noop("The time window can be at most 14 days long"),
     gettext_noop("The time window is in the past"),
     gettext_noop("The time window must end after it starts"),
+    gettext_noop(
+        "The time you asked for is over: choose a new time window for the professional visit"
+    ),
     gettext_noop("The what-if is per market and category, not per cell"),
     gettext_noop("There is no helper to review on this job"),
     gettext_noop("There is nothing to pay yet: no helper has accepted the job"),

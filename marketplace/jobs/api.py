@@ -285,11 +285,25 @@ def post_job(request, payload: JobIn):
     return Status(201, job_out(job, request.auth))
 
 
-@router.post("/{job_id}/book-professional", response={200: JobOut, **ACTION_ERRORS})
-def book_professional(request, job_id: int):
+class BookProfessionalIn(InputSchema):
+    window_start: datetime | None = Field(
+        None, description="A new time window for the visit (ISO 8601 with offset)"
+    )
+    window_end: datetime | None = Field(None, description="Default: start + 4 hours")
+
+
+@router.post("/{job_id}/book-professional", response={200: JobOut, **BODY_ACTION_ERRORS})
+def book_professional(request, job_id: int, payload: BookProfessionalIn | None = None):
     """The professional fallback in one call: book a technician at the quoted professional price
-    instead of waiting for a helper (allowed while open or offered, and after expiry)."""
-    job = services.job_book_professional(job=_job(request, job_id), customer=request.auth)
+    instead of waiting for a helper (allowed while open or offered, and after expiry). When the
+    job's time window is over, send a new one (`window_start`, optional `window_end`); without
+    it the answer is 422 `window_in_past`. A window in the past is refused (422) too."""
+    job = services.job_book_professional(
+        job=_job(request, job_id),
+        customer=request.auth,
+        window_start=as_utc(payload.window_start) if payload else None,
+        window_end=as_utc(payload.window_end) if payload else None,
+    )
     return job_out(job, request.auth)
 
 

@@ -258,7 +258,9 @@ def job_post(
     return job
 
 
-def _book_professional(*, job: JobRequest, actor: User, source: str, now: datetime) -> JobRequest:
+def _book_professional(
+    *, job: JobRequest, actor: User, source: str, now: datetime, **window
+) -> JobRequest:
     job = transition(
         job=job,
         to=JobStatus.PROFESSIONAL,
@@ -274,6 +276,7 @@ def _book_professional(*, job: JobRequest, actor: User, source: str, now: dateti
         },
         fulfilment=Fulfilment.PROFESSIONAL,
         closed_at=now,
+        **window,
     )
     withdraw_pending_offers(job=job, now=now)
     return job
@@ -281,15 +284,36 @@ def _book_professional(*, job: JobRequest, actor: User, source: str, now: dateti
 
 @transaction.atomic
 def job_book_professional(
-    *, job: JobRequest, customer: User, now: datetime | None = None
+    *,
+    job: JobRequest,
+    customer: User,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    now: datetime | None = None,
 ) -> JobRequest:
     """One click from the customer: a professional technician instead of a helper, at the price
     quoted at booking. The professional fallback when no helper accepted in time (the job
-    expired), or the customer's own switch while helpers are still being asked."""
+    expired), or the customer's own switch while helpers are still being asked.
+
+    A technician cannot come in a window that is over: when the job's window has passed, a new
+    one is required (checked like a new request's: in the market's time zone, not in the
+    past); a new window may also be given while the old one still holds."""
     if job.customer_id != customer.pk:
         raise NotAllowed("Only the customer who posted the request can book a professional")
+    now = now or timezone.now()
+    window = {}
+    if window_start is not None or window_end is not None:
+        start, end = _window(
+            _in_market_zone(window_start, job.market), _in_market_zone(window_end, job.market), now
+        )
+        window = {"window_start": start, "window_end": end}
+    elif job.window_end <= now:
+        raise ValidationFailed(
+            "The time you asked for is over: choose a new time window for the professional visit",
+            code="window_in_past",
+        )
     source = "fallback" if job.status == JobStatus.EXPIRED else "customer_switch"
-    return _book_professional(job=job, actor=customer, source=source, now=now or timezone.now())
+    return _book_professional(job=job, actor=customer, source=source, now=now, **window)
 
 
 def _helper_profile(user: User) -> HelperProfile:

@@ -2,6 +2,7 @@
 a form only checks shape (required, ranges) and resolves an address into coordinates."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -244,6 +245,31 @@ class QuoteForm(Form):
         super().__init__(*args, **kwargs)
         self.fields["market"].queryset = active_markets()
         self.fields["category"].queryset = active_categories()
+
+
+class ProfessionalWindowForm(Form):
+    """A new time window for a professional visit when the job's own window is over. Times are
+    typed on the market's clock (read there by job_book_professional, like a new request's)."""
+
+    window_start = WallClockDateTimeField(label=_("Earliest time"), widget=DateTimeLocalInput())
+    window_end = WallClockDateTimeField(
+        label=_("Latest time"), required=False, widget=DateTimeLocalInput()
+    )
+
+    def __init__(self, *args, time_zone: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            # Tomorrow, at the next full hour, on the market's clock.
+            zone = ZoneInfo(time_zone) if time_zone else timezone.get_current_timezone()
+            start = (timezone.now().astimezone(zone) + timedelta(days=1, hours=1)).replace(
+                minute=0, second=0, microsecond=0, tzinfo=None
+            )
+            self.initial.setdefault("window_start", start)
+            self.initial.setdefault("window_end", start + timedelta(hours=4))
+        if time_zone:
+            self.fields["window_start"].help_text = gettext("Local time (%(zone)s).") % {
+                "zone": time_zone
+            }
 
 
 class CancelForm(Form):

@@ -23,7 +23,12 @@ from marketplace.web.access import (
     customer_required,
     job_or_404,
 )
-from marketplace.web.forms import CancelForm, CustomerReviewForm, JobRequestForm
+from marketplace.web.forms import (
+    CancelForm,
+    CustomerReviewForm,
+    JobRequestForm,
+    ProfessionalWindowForm,
+)
 from marketplace.web.templatetags.money import format_money
 from marketplace.web.timeline import timeline_entries
 
@@ -114,11 +119,21 @@ def _professional_message(job) -> str:
 @customer_required
 @require_POST
 def book_professional(request, job_id: int):
-    """The professional fallback in one click (after expiry, or instead of waiting)."""
+    """The professional fallback in one click (after expiry, or instead of waiting). When the
+    job's time window is over, the page asks for a new one first (ProfessionalWindowForm)."""
     job = _own_job(request, job_id)
+    window = {}
+    if "window_start" in request.POST:
+        form = ProfessionalWindowForm(request.POST, time_zone=job.market.time_zone)
+        if not form.is_valid():
+            return _render_job(request, job, window_form=form, status=422)
+        window = form.cleaned_data
     try:
-        job = services.job_book_professional(job=job, customer=request.user)
+        job = services.job_book_professional(job=job, customer=request.user, **window)
     except DomainError as exc:
+        if window:
+            form.add_error(None, exc.message)
+            return _render_job(request, job, window_form=form, status=422)
         messages.error(request, exc.message)
     else:
         messages.success(request, _professional_message(job))
@@ -136,7 +151,7 @@ def _own_job(request, job_id: int):
     return job_or_404(request.user, job_id)
 
 
-def _render_job(request, job, *, review_form=None, status=200):
+def _render_job(request, job, *, review_form=None, window_form=None, status=200):
     helper_profile = helper_profile_for(job.assigned_helper) if job.assigned_helper else None
     # Reviews have no selector yet (see the web report); this is the only direct query here.
     my_review = selectors.review_by(job=job, author=request.user)
@@ -152,6 +167,9 @@ def _render_job(request, job, *, review_form=None, status=200):
         "saving": job.professional_price - job.price,
         "payment": payment_for_job(job),
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        # A technician cannot come in a window that is over: ask for a new one first.
+        "window_over": job.window_end <= timezone.now(),
+        "window_form": window_form or ProfessionalWindowForm(time_zone=job.market.time_zone),
     }
     return render(request, "customer/job.html", context, status=status)
 
