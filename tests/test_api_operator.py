@@ -145,6 +145,7 @@ def test_a_new_applicant_appears_in_the_queue(api_as, operator, mallory, router_
             "skills": ["router-wifi"],
             "availability": [{"weekday": 0, "start_hour": 8, "end_hour": 18}],
             "accept_code_of_conduct": True,
+            "confirm_role_change": True,  # mallory is a customer: one account, one role
         },
     )
     assert resp.status_code == 201, resp.content

@@ -259,7 +259,13 @@ def test_out_of_range_paging_is_clamped(customer, query):
 
 def test_bad_helper_application_input_is_422(api_as, mallory, router_wifi):
     client = api_as(mallory)
-    base = {"market": "ch", "lat": 47.37, "lng": 8.54, "accept_code_of_conduct": True}
+    base = {
+        "market": "ch",
+        "lat": 47.37,
+        "lng": 8.54,
+        "accept_code_of_conduct": True,
+        "confirm_role_change": True,  # mallory is a customer: one account, one role
+    }
     cases = [
         {**base, "lat": 120},
         {**base, "service_radius_km": 0},

@@ -186,7 +186,8 @@ WEB = {
     "customer:dispute":          ("POST", CUSTOMER_JOB),
     "customer:book_professional": ("POST", CUSTOMER_JOB),
     "customer:pay":              ("POST", CUSTOMER_JOB),
-    "helper:apply":              ("GET", HELPER),
+    # One account, one role: a customer may apply (and must confirm the role change).
+    "helper:apply":              ("GET", (LOGIN, OK, OK, OK, OK, FORBIDDEN)),
     "helper:profile":            ("GET", HELPER),
     "helper:pause":              ("POST", HELPER),
     "helper:offers":             ("GET", HELPER),
@@ -195,7 +196,8 @@ WEB = {
     "helper:jobs":               ("GET", HELPER),
     "helper:job":                ("GET", HELPER_JOB),
     "helper:job_status":         ("GET", HELPER_JOB),
-    "helper:accept":             ("POST", HELPER_JOB),
+    # The other helper could see the job in the feed: "someone was faster", not a 404 (issue 21).
+    "helper:accept":             ("POST", (LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)),
     "helper:on_the_way":         ("POST", HELPER_JOB),
     "helper:check_in":           ("POST", HELPER_JOB),
     "helper:complete":           ("POST", HELPER_JOB),
@@ -303,6 +305,8 @@ API_OWN_HELPER_PROFILE = (UNAUTH, HIDDEN, HIDDEN, OK, OK, HIDDEN)
 API_HELPER_403 = (UNAUTH, FORBIDDEN, FORBIDDEN, OK, OK, FORBIDDEN)
 API_JOB_CUSTOMER = (UNAUTH, OK, HIDDEN, FORBIDDEN, HIDDEN, FORBIDDEN)
 API_JOB_HELPER = (UNAUTH, FORBIDDEN, HIDDEN, OK, HIDDEN, FORBIDDEN)
+# The other helper could see the job in the feed: "someone was faster" (409), not 404 (issue 21).
+API_JOB_ACCEPT = (UNAUTH, FORBIDDEN, HIDDEN, OK, OK, FORBIDDEN)
 API_JOB_CUSTOMER_OR_OPERATOR = (UNAUTH, OK, HIDDEN, FORBIDDEN, HIDDEN, OK)
 API_JOB_CHAT = (UNAUTH, OK, HIDDEN, OK, HIDDEN, FORBIDDEN)
 API_OWN_OBJECT = (UNAUTH, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN)
@@ -361,7 +365,7 @@ API = {
     "POST /api/jobs/{job_id}/pay":             (API_JOB_CUSTOMER, None),
     "POST /api/jobs/{job_id}/photos":          (API_JOB_CUSTOMER, None),
     "POST /api/jobs/{job_id}/cancel":          (API_JOB_CUSTOMER_OR_OPERATOR, None),
-    "POST /api/jobs/{job_id}/accept":          (API_JOB_HELPER, None),
+    "POST /api/jobs/{job_id}/accept":          (API_JOB_ACCEPT, None),
     "POST /api/jobs/{job_id}/on-the-way":      (API_JOB_HELPER, None),
     "POST /api/jobs/{job_id}/check-in":        (API_JOB_HELPER, None),
     "POST /api/jobs/{job_id}/complete":        (API_JOB_HELPER, None),

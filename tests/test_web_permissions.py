@@ -33,7 +33,6 @@ def pages(job):
             reverse("customer:cancel", args=[job.pk]),
         ],
         "helper": [
-            reverse("helper:apply"),
             reverse("helper:profile"),
             reverse("helper:offers"),
             reverse("helper:nearby"),
@@ -170,8 +169,14 @@ def test_helper_cannot_decline_someone_elses_offer(client, job, bob):
     assert offer.status == "pending"
 
 
-def test_customer_cannot_use_helper_application(client, alice):
+def test_a_customer_may_open_the_helper_application_and_is_asked_to_confirm(client, alice, olga):
+    """One account, one role: a customer may apply, after confirming the role change (README,
+    Roles); operators may not."""
     client.force_login(alice)
+    page = client.get(reverse("helper:apply"))
+    assert page.status_code == 200
+    assert 'name="confirm_role_change"' in page.content.decode()
+    client.force_login(olga)
     assert client.get(reverse("helper:apply")).status_code == 403
 
 

@@ -46,6 +46,22 @@ helper_required = role_required(lambda user: user.is_helper and not user.is_oper
 operator_required = role_required(lambda user: user.is_operator)
 
 
+SIGNUP_MARKET_SESSION_KEY = "signup_market"
+
+
+def account_market(request):
+    """The country this person already gave: at sign-up (kept in the session, the account has
+    no country of its own), else the market of their latest request. None when unknown."""
+    from marketplace.pricing.models import Market
+
+    code = request.session.get(SIGNUP_MARKET_SESSION_KEY)
+    market = Market.objects.filter(code=code, is_active=True).first() if code else None
+    if market is None and request.user.is_authenticated:
+        latest = JobRequest.objects.filter(customer=request.user).order_by("-created_at").first()
+        market = latest.market if latest and latest.market.is_active else None
+    return market
+
+
 def home_url_for(user) -> str:
     """Where a logged-in person starts: operators at the vetting queue (the dashboard is one
     click from there), helpers at their offers (or the application form), customers on the

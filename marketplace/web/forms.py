@@ -87,6 +87,7 @@ class SignUpForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.market = None
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
         self.fields["market"].queryset = active_markets()
@@ -104,7 +105,7 @@ class SignUpForm(Form):
         # Not chosen: follow the market (pl → Polish, ch → German); no market: no preference.
         if not data.get("language"):
             data["language"] = language_for_market(data.get("market"))
-        data.pop("market", None)
+        self.market = data.pop("market", None)  # not stored on the account; see account_market
         return data
 
 
@@ -469,6 +470,8 @@ class HelperProfileForm(AvailabilityFieldsMixin, LocationFieldsMixin, Form):
 
 
 class HelperApplyForm(HelperProfileForm):
+    """`initial={"market": ...}` (account_market): the country given at sign-up is chosen."""
+
     market = forms.ModelChoiceField(label=_("Country"), queryset=Market.objects.none())
     accept_code_of_conduct = forms.BooleanField(
         label=_("I have read and accept the code of conduct"), required=False

@@ -8,7 +8,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from marketplace.accounts.services import user_sign_up
 from marketplace.core.errors import DomainError
 from marketplace.security.ratelimit import form_email, rate_limit
-from marketplace.web.access import add_domain_error, home_url_for
+from marketplace.web.access import SIGNUP_MARKET_SESSION_KEY, add_domain_error, home_url_for
 from marketplace.web.forms import EmailLoginForm, SignUpForm
 
 
@@ -25,6 +25,9 @@ def signup(request):
             add_domain_error(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if form.market is not None:
+                # Asked once: the helper application starts with this country chosen.
+                request.session[SIGNUP_MARKET_SESSION_KEY] = form.market.code
             if user.is_helper:
                 return redirect("helper:apply")
             return redirect("customer:request")

@@ -21,6 +21,7 @@ from marketplace.jobs import selectors, services
 from marketplace.jobs.models import JobOffer, JobStatus
 from marketplace.security.ratelimit import rate_limit
 from marketplace.web.access import (
+    account_market,
     add_domain_error,
     attempt,
     helper_profile_required,
@@ -60,7 +61,7 @@ def apply(request):
     open_requests = (
         selectors.customer_jobs_not_closed(user=request.user).count() if role_change else 0
     )
-    form = HelperApplyForm(request.POST or None)
+    form = HelperApplyForm(request.POST or None, initial={"market": account_market(request)})
     if role_change:
         form.fields["confirm_role_change"] = forms.BooleanField(
             label=gettext(
