@@ -132,7 +132,9 @@ def pilot(
     jobs["J7"] = settle(job_cancel, job=j7, actor=olga, reason="Duplicate")
     jobs["J9"] = done(post(alice, at(13)), carol, 300, alice)
     j10 = job_expire(job=post(mallory, at(13, 11)), now=at(13, 15))
-    jobs["J10"] = job_book_professional(job=j10, customer=mallory, now=at(13, 16))
+    jobs["J10"] = job_book_professional(  # the window is over: a new one for the technician
+        job=j10, customer=mallory, window_start=at(14, 9), window_end=at(14, 13), now=at(13, 16)
+    )
     jobs["J11"] = post(alice, END)  # at the exclusive end
     if request.param == "rollup":
         rollup_refresh()

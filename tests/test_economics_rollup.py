@@ -100,8 +100,13 @@ class Pilot:
         if outcome == "expired":
             job = job_expire(job=job, now=job.created_at + timedelta(hours=4))
             if rng.random() < 0.5:
+                booked = job.created_at + timedelta(hours=5)  # the window is over: a new one
                 job = job_book_professional(
-                    job=job, customer=job.customer, now=job.created_at + timedelta(hours=5)
+                    job=job,
+                    customer=job.customer,
+                    window_start=booked + timedelta(days=1),
+                    window_end=booked + timedelta(days=1, hours=4),
+                    now=booked,
                 )
             return job
         accepted = job.created_at + timedelta(seconds=rng.choice(WAITS))

@@ -674,7 +674,11 @@ class _Pilot:
         stamps["expired"] = at
         if self.rng.random() < self.spec.fallback_share:
             booked = at + timedelta(minutes=self.rng.uniform(2, 90))
-            job = job_book_professional(job=job, customer=customer, now=booked)
+            window = {}
+            if job.window_end <= booked:  # over: the technician comes the next day
+                start = booked + timedelta(days=1)
+                window = {"window_start": start, "window_end": start + timedelta(hours=4)}
+            job = job_book_professional(job=job, customer=customer, now=booked, **window)
             stamps["professional_booked"] = booked
         return job
 
