@@ -2,6 +2,8 @@
 economics page said "1 active helpers"; Polish has four forms (1 aktywny pomocnik, 2 aktywni
 pomocnicy, 5 aktywnych pomocników, 1,5 aktywnego pomocnika)."""
 
+import re
+from collections import namedtuple
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from marketplace.economics import charts
 from marketplace.economics.metrics import MonthRow, Scope, metrics
 from marketplace.economics.verdict import diagnoses
 from marketplace.jobs.services import job_post
+from marketplace.supply.suggestions import Figures, _figures_text
 from tests.factories import OperatorFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +122,63 @@ def test_the_break_even_bars_say_job_or_jobs():
         assert "1 potwierdzone zlecenie</title>" in svg
         assert "2 potwierdzone zlecenia</title>" in svg
         assert "5 potwierdzonych zleceń</title>" in svg
+
+
+# --- More counts (issue 12, the rest of item 15) -------------------------------------------------
+
+MapArea = namedtuple("MapArea", "cell lat lng posted active_helpers demand_supply_ratio")
+
+
+def _tips(svg: str) -> list[str]:
+    return re.findall(r"<title>([^<]*)</title></rect>", svg)
+
+
+def test_the_area_map_tooltips_count_requests_and_helpers():
+    areas = [
+        MapArea((0, 0), 47.0, 8.0, 1, 1, 1.0),
+        MapArea((0, 1), 47.0, 8.1, 2, 5, 0.4),
+        MapArea((0, 2), 47.0, 8.2, 1, 0, None),
+    ]
+    with translation.override("en"):
+        tips = _tips(charts.area_map(areas, bbox=(46.5, 47.5, 7.5, 8.5)))
+        assert "Area 0:0: 1 request, 1 helper, 1.0 requests per helper" in tips
+        assert "Area 0:1: 2 requests, 5 helpers, 0.4 requests per helper" in tips
+        assert "Area 0:2: 1 request, no helpers" in tips
+    with translation.override("pl"):
+        tips = " | ".join(_tips(charts.area_map(areas, bbox=(46.5, 47.5, 7.5, 8.5))))
+        assert "1 zgłoszenie, 1 pomocnik" in tips
+        assert "2 zgłoszenia, 5 pomocników" in tips
+    with translation.override("de"):
+        tips = " | ".join(_tips(charts.area_map(areas, bbox=(46.5, 47.5, 7.5, 8.5))))
+        assert "1 Anfrage, 1 Helfer" in tips and "2 Anfragen, 5 Helfer" in tips
+
+
+def _figures(requests: int) -> Figures:
+    return Figures(
+        areas=1, requests=requests, accepted=0, active_helpers=1, median_time_to_accept_s=None
+    )
+
+
+def test_the_suggestion_reason_counts_days_and_requests():
+    with translation.override("en"):
+        text = _figures_text(_figures(1), 1)
+        assert "over the last day in 1 area (1 request," in text, text
+        text = _figures_text(_figures(12), 28)
+        assert "over the last 28 days in 1 area (12 requests," in text, text
+    with translation.override("pl"):
+        assert "; 1 zgłoszenie," in _figures_text(_figures(1), 28)
+        assert "; 22 zgłoszenia," in _figures_text(_figures(22), 28)
+        assert "; 25 zgłoszeń," in _figures_text(_figures(25), 28)
+        assert "w ciągu ostatnich 28 dni" in _figures_text(_figures(25), 28)
+        assert "w ciągu ostatniego dnia" in _figures_text(_figures(25), 1)
+
+
+def test_the_supply_page_says_request_or_requests(client, ch, monkeypatch):
+    from marketplace.web import views_supply
+
+    client.force_login(OperatorFactory(email="ola.supply@example.com", language="en"))
+    html = client.get(reverse("operator:supply"), {"market": "ch"}).content.decode()
+    assert f"(at least {views_supply.MIN_REQUESTS} requests)" in html
+    monkeypatch.setattr(views_supply, "MIN_REQUESTS", 1)
+    html = client.get(reverse("operator:supply"), {"market": "ch"}).content.decode()
+    assert "(at least 1 request)" in html and "at least 1 requests" not in html

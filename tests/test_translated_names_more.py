@@ -104,6 +104,9 @@ def test_quote_api_not_offered_error_follows_accept_language(api_as, ch, unprice
     body = resp.json()
     assert body["code"] == "not_offered"
     assert "Przegląd falownika solarnego" in body["detail"] and "Szwajcaria" in body["detail"]
+    api.headers["Accept-Language"] = "de"
+    body = api.get("/api/quote", market="ch", category=unpriced.slug).json()
+    assert body["detail"] == "Wechselrichter-Check wird im Markt Schweiz nicht angeboten"
     api.headers["Accept-Language"] = "en"
     body = api.get("/api/quote", market="ch", category=unpriced.slug).json()
     assert body["detail"] == "Solar inverter check is not offered in Switzerland"
