@@ -137,6 +137,10 @@ class JobOut(Schema):
     city: str
     approx_lat: float
     approx_lng: float
+    location_precision: str = Field(
+        description="How exactly the job's point is known: street, postcode, town (centre) "
+        "or device (GPS)"
+    )
     exact_location_visible: bool
     address: str | None
     lat: float | None
@@ -220,6 +224,7 @@ def job_out(job: JobRequest, user) -> dict:
         "city": job.city,
         "approx_lat": job.approx_lat,
         "approx_lng": job.approx_lng,
+        "location_precision": job.location_precision,
         "exact_location_visible": exact,
         "address": job.address if exact else None,
         "lat": job.lat if exact else None,
