@@ -54,7 +54,7 @@ format: venv ## Reformat and autofix
 	$(VENV)/bin/ruff check --fix .
 
 test: lint ## Lint, then run the whole test suite
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 BENCH_SUITES ?= matching supply economics
 bench: venv ## Benchmarks: medians and ratios against naive baselines (BENCH_SUITES)
