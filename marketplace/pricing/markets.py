@@ -20,6 +20,7 @@ from django.utils import timezone
 from marketplace.core.errors import ValidationFailed
 from marketplace.helpers import geo
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange
+from marketplace.pricing.services import ENTRY_EDITABLE, history_text
 
 # Copied from the template market (money as numbers, in the new market's currency).
 COPIED_MARKET_FIELDS = (
@@ -30,16 +31,6 @@ COPIED_MARKET_FIELDS = (
     "offer_deadline_minutes",
     "radius_steps_km",
     "max_radius_km",
-)
-COPIED_ENTRY_FIELDS = (
-    "helper_fee",
-    "min_helper_fee",
-    "max_helper_fee",
-    "pro_callout_fee",
-    "pro_hourly_rate",
-    "pro_expected_minutes",
-    "pro_flat_price",
-    "pro_install_free",
 )
 # Recorded in the history for the new market (fixed_cost_per_month starts at the model default:
 # the platform upkeep of one country says nothing about another's).
@@ -94,10 +85,6 @@ def _clean(obj) -> None:
         ) from None
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value)
-
-
 @transaction.atomic
 def market_open(
     *,
@@ -139,44 +126,32 @@ def market_open(
         ) from None
 
     reason = (reason or f"Market opened, settings and prices copied from {template.name}")[:300]
-    changes = [
-        PriceChange(
+
+    def opened(entry, obj, name) -> PriceChange:
+        return PriceChange(
             market=market,
-            entry=None,
+            entry=entry,
             field=name,
             old_value="",
-            new_value=_text(getattr(market, name)),
+            new_value=history_text(getattr(obj, name)),
             changed_by=actor,
             changed_at=now,
             source=source,
             reason=reason,
         )
-        for name in RECORDED_MARKET_FIELDS
-    ]
+
+    changes = [opened(None, market, name) for name in RECORDED_MARKET_FIELDS]
     entries = []
     for src in template.price_book.select_related("category").order_by("category__name"):
         entry = PriceBookEntry(
             market=market,
             category=src.category,
-            **{name: getattr(src, name) for name in COPIED_ENTRY_FIELDS},
+            **{name: getattr(src, name) for name in ENTRY_EDITABLE},
         )
         _clean(entry)
         entries.append(entry)
     for entry in entries:
         entry.save()
-        changes.extend(
-            PriceChange(
-                market=market,
-                entry=entry,
-                field=name,
-                old_value="",
-                new_value=_text(getattr(entry, name)),
-                changed_by=actor,
-                changed_at=now,
-                source=source,
-                reason=reason,
-            )
-            for name in COPIED_ENTRY_FIELDS
-        )
+        changes.extend(opened(entry, entry, name) for name in ENTRY_EDITABLE)
     PriceChange.objects.bulk_create(changes)
     return market

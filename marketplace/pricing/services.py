@@ -123,7 +123,8 @@ ENTRY_EDITABLE = (
 )
 
 
-def _text(value) -> str:
+def history_text(value) -> str:
+    """A field's value as the price history stores it (None as empty)."""
     return "" if value is None else str(value)
 
 
@@ -167,8 +168,8 @@ def _record(*, market, entry, diffs, actor, source: str, reason: str, now) -> li
                 market=market,
                 entry=entry,
                 field=name,
-                old_value=_text(old),
-                new_value=_text(new),
+                old_value=history_text(old),
+                new_value=history_text(new),
                 changed_by=actor,
                 changed_at=now,
                 source=source,
@@ -243,4 +244,4 @@ def value_in_force(*, entry: PriceBookEntry, field: str, at) -> str:
         .order_by("changed_at", "id")
         .first()
     )
-    return later.old_value if later else _text(getattr(entry, field))
+    return later.old_value if later else history_text(getattr(entry, field))
