@@ -27,14 +27,14 @@ ERRORS = {
 
 
 # The largest list offset used: any offset beyond the data gives an empty page, and larger numbers
-# would overflow the database's OFFSET (a 500 found by tests/test_fuzz_api.py).
+# would overflow the database's OFFSET (a 500 found by tests/project/test_fuzz_api.py).
 MAX_OFFSET = 2**31 - 1
 
 
 def as_utc(value: datetime | None) -> datetime | None:
     """An aware datetime from a client, moved to UTC before it reaches the database: ISO 8601
     allows offsets up to ±23:59 but PostgreSQL refuses those beyond ±15:59 (a 500 found by
-    tests/test_fuzz_api.py). Naive values and None pass through for the caller to judge."""
+    tests/project/test_fuzz_api.py). Naive values and None pass through for the caller to judge."""
     if value is None or timezone.is_naive(value):
         return value
     try:
@@ -49,10 +49,10 @@ def errors(*codes: int) -> dict:
 
 # --- Request bodies: the schema says exactly what the server takes (issue 21) ------------------
 # One constant per limit, used by the input schemas below and in the apps' api.py, and by the
-# services that check the same thing (tests/test_api_contract.py compares the OpenAPI document
-# with what the server accepts at each boundary). Limits the services already name are imported
-# from them where they are used (helpers.services.MAX_BIO_LENGTH, MAX_RADIUS_KM, messaging's
-# MAX_BODY, jobs.disputes.MAX_TEXT).
+# services that check the same thing (tests/project/test_api_contract.py compares the OpenAPI
+# document with what the server accepts at each boundary). Limits the services already name
+# are imported from them where they are used (helpers.services.MAX_BIO_LENGTH, MAX_RADIUS_KM,
+# messaging's MAX_BODY, jobs.disputes.MAX_TEXT).
 
 JOB_DESCRIPTION_MIN_LENGTH = 10  # jobs.services.job_post: "at least 10 characters"
 JOB_DESCRIPTION_MAX_LENGTH = 4000  # jobs.services.job_post; JobRequest.description

@@ -5,8 +5,9 @@ covered and no change has touched since (`rollup.changed_job_ids`, eight index r
 every read) — read from the rollup tables — and the rest: the partial first and last day,
 the touched days (today, typically), and everything when there is no usable refresh or the
 scope is one area cell — read from the job rows. Both parts are added up with the same
-definitions, so a figure is the same whichever part a job is in (tests/test_economics_rollup.py
-checks it on random data, and the benchmark against a naive loop over the rows).
+definitions, so a figure is the same whichever part a job is in
+(tests/economics/test_economics_rollup.py checks it on random data, and the benchmark against
+a naive loop over the rows).
 
 Order statistics do not add up; they come from a histogram instead. The accepted jobs are
 counted per bucket of waiting time (`rollup.WAIT_EDGES`; `WaitMinute` for the rolled days, one

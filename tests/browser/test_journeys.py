@@ -2,8 +2,8 @@
 browser context, click through the whole journey; the same loop with JavaScript switched off;
 the request form by keyboard alone; axe-core on the main pages.
 
-The data mirrors tests/test_web_loop.py: a Zürich address, vetted helpers carol (nearest, gets
-the offer) and bob, dave waiting for vetting, olga the operator."""
+The data mirrors tests/project/test_web_loop.py: a Zürich address, vetted helpers carol
+(nearest, gets the offer) and bob, dave waiting for vetting, olga the operator."""
 
 import os
 from datetime import timedelta

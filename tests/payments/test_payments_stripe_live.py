@@ -1,6 +1,7 @@
 """The gateway against Stripe's real test mode, when a key and the network are there:
-`STRIPE_TEST_SECRET_KEY=sk_test_… pytest tests/test_payments_stripe_live.py`. Skipped otherwise
-(CI has no network); the same behaviour is covered against tests/stripe_fake everywhere else."""
+`STRIPE_TEST_SECRET_KEY=sk_test_… pytest tests/payments/test_payments_stripe_live.py`.
+Skipped otherwise (CI has no network); the same behaviour is covered against tests/stripe_fake
+everywhere else."""
 
 import os
 import uuid

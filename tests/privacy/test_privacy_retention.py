@@ -15,7 +15,7 @@ from marketplace.notifications.models import Notification
 from marketplace.photos.models import JobPhoto
 from marketplace.privacy.services import retention_apply
 from marketplace.privacy.tasks import apply_retention
-from tests.test_privacy_export import ALICE_ADDRESS, MALLORY_ADDRESS, build_world
+from tests.privacy.test_privacy_export import ALICE_ADDRESS, MALLORY_ADDRESS, build_world
 
 pytestmark = pytest.mark.django_db
 

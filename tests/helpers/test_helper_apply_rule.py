@@ -218,7 +218,7 @@ def test_the_rule_is_in_the_openapi_description(client, reference):
 
 
 def web_data(ch, **extra):
-    from tests.test_web_helper import apply_data
+    from tests.jobs.test_web_helper import apply_data
 
     return apply_data(ch, **extra)
 

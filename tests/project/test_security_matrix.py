@@ -35,7 +35,7 @@ from marketplace.notifications.models import Notification
 from marketplace.photos.services import photo_add
 from marketplace.pricing.models import PriceBookEntry
 from tests.factories import ZURICH
-from tests.test_photos import image_bytes
+from tests.photos.test_photos import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -372,7 +372,7 @@ API = {
     "POST /api/jobs/{job_id}/release":         (API_JOB_HELPER, None),
     "POST /api/jobs/{job_id}/decline":         ((UNAUTH, HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN), None),
     "POST /api/jobs/{job_id}/messages":        (API_JOB_CHAT, None),
-    # Operators may not review; the closed-job case is in tests/test_permissions.py.
+    # Operators may not review; the closed-job case is in tests/project/test_permissions.py.
     "POST /api/jobs/{job_id}/reviews":         ((UNAUTH, OK, HIDDEN, OK, HIDDEN, OK), None),
     "GET /api/notifications":                  (API_ANY_USER, None),
     "POST /api/notifications/read-all":        (API_ANY_USER, None),

@@ -14,9 +14,9 @@ from marketplace.payments import ledger
 from marketplace.payments.models import CallStatus, Payment, PaymentStatus, ProviderCall
 from marketplace.payments.selectors import unbalanced_jobs
 from tests.conftest import ApiClient
-from tests.test_concurrency_postgres import race
-from tests.test_payments_bill_to_account import ZURICH
-from tests.test_payments_stripe import bob_ready, fake, pay  # noqa: F401 (fixtures, shared)
+from tests.jobs.test_concurrency_postgres import race
+from tests.payments.test_payments_bill_to_account import ZURICH
+from tests.payments.test_payments_stripe import bob_ready, fake, pay  # noqa: F401 (fixtures, shared)
 
 pytestmark = [
     pytest.mark.postgres,

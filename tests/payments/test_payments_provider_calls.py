@@ -4,7 +4,7 @@ pending from before that (or by hand) is checked against the ledger before it is
 each call is retried in isolation; operators see failed and waiting calls on the tasks page and
 through the API; `payments_settle_stuck_calls` repairs what was stuck.
 
-The concurrent versions of these races are in tests/test_payments_races_postgres.py."""
+The concurrent versions of these races are in tests/payments/test_payments_races_postgres.py."""
 
 from datetime import timedelta
 from io import StringIO
@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-import tests.test_payments_bill_to_account as invoice_suite
+import tests.payments.test_payments_bill_to_account as invoice_suite
 from marketplace.core.errors import InvalidTransition, ValidationFailed
 from marketplace.jobs.services import job_check_in, job_complete, job_confirm
 from marketplace.payments import gateway, ledger, providers, reconcile, services

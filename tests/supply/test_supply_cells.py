@@ -14,7 +14,7 @@ from marketplace.helpers.geo import haversine_km
 from marketplace.pricing.models import Market
 from marketplace.supply.cells import Cell, Grid, grid_for, reference_latitude
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SWISS = Grid(km=5, reference_lat=46.8)
 
 lats = st.floats(min_value=-85, max_value=85, allow_nan=False)

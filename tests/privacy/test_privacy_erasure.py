@@ -18,7 +18,7 @@ from marketplace.payments.selectors import unbalanced_jobs
 from marketplace.photos.models import JobPhoto
 from marketplace.pricing.models import PriceChange
 from marketplace.privacy.models import ErasureRecord
-from tests.test_privacy_export import ALICE_ADDRESS, ALICE_PHONE, build_world
+from tests.privacy.test_privacy_export import ALICE_ADDRESS, ALICE_PHONE, build_world
 
 pytestmark = pytest.mark.django_db
 ERASED = "[erased]"

@@ -1,7 +1,8 @@
 """Times customers type are read on the market's clock (issue 12 item 13): 10:00 typed for an
 address in Zürich is 10:00 Europe/Zurich, one in Warsaw 10:00 Europe/Warsaw, whatever
 settings.TIME_ZONE says; the job page shows them back as 10:00. The request form hands
-`job_post` a `WallClockTime`; the API keeps asking for an offset (tests/test_api_validation.py)."""
+`job_post` a `WallClockTime`; the API keeps asking for an offset
+(tests/project/test_api_validation.py)."""
 
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo

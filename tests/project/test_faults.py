@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-import tests.test_payments_stripe as stripe_suite
+import tests.payments.test_payments_stripe as stripe_suite
 from marketplace.helpers.models import HelperProfile
 from marketplace.jobs.models import JobEvent, JobRequest, JobStatus, OfferStatus
 from marketplace.jobs.services import job_accept, job_check_in, job_complete, job_confirm, job_post

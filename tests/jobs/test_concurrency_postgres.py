@@ -3,7 +3,7 @@
 Skipped on SQLite, which serialises writers and so cannot show a race. Run with
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-        .venv/bin/pytest tests/test_concurrency_postgres.py
+        .venv/bin/pytest tests/jobs/test_concurrency_postgres.py
 """
 
 import threading
