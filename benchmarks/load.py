@@ -185,12 +185,12 @@ def seed_population(*, helpers: int, customers: int, out) -> dict:
 
     from marketplace.accounts.models import Role, User
     from marketplace.accounts.services import api_token_create
-    from marketplace.core import demo
     from marketplace.helpers.models import HelperProfile, HelperStatus
     from marketplace.helpers.services import helper_apply, helper_vet
     from marketplace.jobs.services import job_post
     from marketplace.notifications.services import emails_muted
     from marketplace.pricing.models import Market, ServiceCategory
+    from marketplace.seed import demo
 
     call_command("migrate", verbosity=0, interactive=False)
     with emails_muted():

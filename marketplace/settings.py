@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "marketplace.security",
     "marketplace.privacy",
     "marketplace.web",
+    "marketplace.seed",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +121,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "marketplace.urls"
+# The periodic task table (project wiring: it names tasks of every app); run_scheduler reads it.
+PERIODIC_TASKS = "marketplace.periodic.PERIODIC_TASKS"
 WSGI_APPLICATION = "marketplace.wsgi.application"
 
 TEMPLATES = [

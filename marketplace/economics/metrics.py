@@ -72,26 +72,20 @@ last period holds only the part inside the scope.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from django.utils import timezone
-
-from marketplace.core.errors import ValidationFailed
 from marketplace.economics import people, rolled
 from marketplace.economics import queries as q
+from marketplace.economics.queries import active_helpers, break_even, div_half_up, scoped
 
 # Part of this module's interface (the what-if and the dashboard use them).
-from marketplace.economics.queries import active_helpers, break_even, div_half_up, scoped
-from marketplace.pricing.models import Market, ServiceCategory
-from marketplace.supply.cells import Grid, grid_for
+from marketplace.economics.scope import Scope
 
 __all__ = [
     "AreaRow",
     "ChoicePoint",
     "Metrics",
     "MonthRow",
-    "Scope",
     "WeekRow",
     "active_helpers",
     "break_even",
@@ -103,38 +97,6 @@ __all__ = [
     "scoped",
     "weekly",
 ]
-
-DAYS_PER_MONTH = 30.44
-
-
-@dataclass(frozen=True)
-class Scope:
-    market: Market  # money is per market (one currency)
-    start: datetime  # aware, inclusive
-    end: datetime  # aware, exclusive
-    category: ServiceCategory | None = None
-    cell: tuple[int, int] | None = None  # supply grid cell (y, x), marketplace.supply.cells
-    fill_within: timedelta = timedelta(hours=1)  # T in "fill rate within T"
-
-    def __post_init__(self):
-        if timezone.is_naive(self.start) or timezone.is_naive(self.end):
-            raise ValidationFailed("start and end need a time zone")
-        if self.start >= self.end:
-            raise ValidationFailed("start must be before end")
-        if self.fill_within <= timedelta(0):
-            raise ValidationFailed("fill_within must be positive")
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.market.time_zone)
-
-    @property
-    def months(self) -> float:
-        return (self.end - self.start).total_seconds() / 86400 / DAYS_PER_MONTH
-
-    @property
-    def grid(self) -> Grid:
-        return grid_for(self.market)
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,14 @@ read only index columns (rows are counted by ``created_at``, which the indexes h
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 
 from marketplace.accounts.models import User
 from marketplace.economics import queries as q
+from marketplace.economics.scope import Scope
 from marketplace.helpers.models import HelperProfile
 from marketplace.jobs.models import JobRequest, JobStatus
-
-if TYPE_CHECKING:
-    from marketplace.economics.metrics import Scope
 
 
 def customers(scope: Scope, *, posted: int, strategy: str | None = None) -> dict[str, int]:

@@ -5,7 +5,6 @@ scope's filter, the aggregate expressions shared by the rows and the rollup (`ro
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -29,19 +28,16 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from marketplace.core.expressions import IntFloor
+from marketplace.economics.scope import Scope
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs.models import Fulfilment, JobEvent, JobOffer, JobStatus
 from marketplace.payments.models import Payment
 from marketplace.supply.cells import Cell
 from marketplace.supply.models import SupplyDemandStat
 
-# Shared with the supply figures: FLOOR in the database's own arithmetic (Django's generic
-# version is a Python call per row on SQLite), and the count of helpers whose radius covers a
-# cell.
-from marketplace.supply.services import _Floor, _HelperCounter
-
-if TYPE_CHECKING:
-    from marketplace.economics.metrics import Scope
+# Shared with the supply figures: the count of helpers whose radius covers a cell.
+from marketplace.supply.services import HelperCounter
 
 
 def rate(numerator: int | float, denominator: int | float) -> float | None:
@@ -81,8 +77,8 @@ def break_even(*, fixed_cost: int, contribution: int, jobs: int) -> tuple[int | 
 def cell_keys(grid, prefix: str = "") -> dict:
     """The supply grid cell (y, x) of the job's exact point, as annotations."""
     return {
-        "cy": _Floor(F(f"{prefix}lat") / Value(grid.dlat)),
-        "cx": _Floor(F(f"{prefix}lng") / Value(grid.dlng)),
+        "cy": IntFloor(F(f"{prefix}lat") / Value(grid.dlat)),
+        "cx": IntFloor(F(f"{prefix}lng") / Value(grid.dlng)),
     }
 
 
@@ -253,7 +249,7 @@ def sql_count_where(*conditions: str) -> str:
 def active_helpers(scope: Scope) -> int:
     """Vetted, available helpers now: of the market, or covering the scope's cell."""
     if scope.cell is not None:
-        any_skill, by_category = _HelperCounter().counts(scope.grid, [Cell(*scope.cell)])[
+        any_skill, by_category = HelperCounter().counts(scope.grid, [Cell(*scope.cell)])[
             Cell(*scope.cell)
         ]
         return by_category.get(scope.category.pk, 0) if scope.category else any_skill
@@ -328,6 +324,6 @@ def area_helpers(scope: Scope, cells: list[Cell]) -> dict[Cell, int]:
     }
     missing = [c for c in cells if c not in known]
     if missing:
-        for cell, (any_skill, by_category) in _HelperCounter().counts(grid, missing).items():
+        for cell, (any_skill, by_category) in HelperCounter().counts(grid, missing).items():
             known[cell] = by_category.get(scope.category.pk, 0) if scope.category else any_skill
     return known

@@ -23,7 +23,6 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -39,11 +38,9 @@ from marketplace.economics.rollup import (
     run_is_usable,
     wait_minute,
 )
+from marketplace.economics.scope import Scope
 from marketplace.jobs.models import Fulfilment, JobRequest, JobStatus, Review, ReviewDirection
 from marketplace.supply.cells import Cell
-
-if TYPE_CHECKING:
-    from marketplace.economics.metrics import Scope
 
 # The additive job counts: `queries.day_counts` names, which are `DayFigures` columns.
 COUNTS = tuple(q.day_counts())

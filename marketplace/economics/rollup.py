@@ -22,6 +22,7 @@ from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from marketplace.core.days import chunks, day_start, local_date, posted_on
 from marketplace.economics import queries as q
 from marketplace.economics.models import AreaMonth, DayFigures, QuoteDay, RollupRun, WaitMinute
 from marketplace.jobs.models import (
@@ -35,13 +36,7 @@ from marketplace.jobs.models import (
 from marketplace.payments.models import Payment
 from marketplace.pricing.models import Market
 from marketplace.supply.cells import grid_for
-from marketplace.supply.services import (
-    _chunks,
-    _day_start,
-    _days_with_data,
-    _local_date,
-    _posted_on,
-)
+from marketplace.supply.services import days_with_data
 
 # What the rows mean (buckets, columns); a refresh rebuilds rows written by another version.
 VERSION = 1
@@ -135,7 +130,7 @@ def rollup_refresh(
         tz = ZoneInfo(market.time_zone)
         derived = DayFigures.objects.filter(market=market)
         if full:
-            days = _days_with_data(
+            days = days_with_data(
                 market=market, tz=tz, first=None, end=None, derived=derived, day_field="day"
             )
         else:
@@ -143,15 +138,15 @@ def rollup_refresh(
             # marks will cover from now on.
             days = changed_days(market, changed) | {timezone.localtime(now, tz).date()}
             if since is not None or until is not None:
-                days |= _days_with_data(
+                days |= days_with_data(
                     market=market,
                     tz=tz,
-                    first=_local_date(since, tz),
-                    end=_local_date(until, tz),
+                    first=local_date(since, tz),
+                    end=local_date(until, tz),
                     derived=derived,
                     day_field="day",
                 )
-        for chunk in _chunks(sorted(days), CHUNK_DAYS):
+        for chunk in chunks(sorted(days), CHUNK_DAYS):
             rows += _refresh_days(market, tz, chunk)
             days_done += len(chunk)
         rows += _refresh_months(market, tz, sorted(days))
@@ -170,7 +165,7 @@ def rollup_refresh(
 
 def _refresh_days(market: Market, tz: ZoneInfo, days: list[date]) -> int:
     """Replace the day rows of `days` (sorted) for one market: one grouped query per table."""
-    jobs = JobRequest.objects.filter(_posted_on(days, tz), market=market)
+    jobs = JobRequest.objects.filter(posted_on(days, tz), market=market)
     key = {"day": q.bucket(days, tz, "created_at")}
     figures: dict[tuple, dict] = {}
 
@@ -185,7 +180,7 @@ def _refresh_days(market: Market, tz: ZoneInfo, days: list[date]) -> int:
         row(day, category_id).update({k: v or 0 for k, v in r.items()})
 
     payments = Payment.objects.filter(
-        _posted_on(days, tz, prefix="job__"), job__market=market, job__accepted_at__isnull=False
+        posted_on(days, tz, prefix="job__"), job__market=market, job__accepted_at__isnull=False
     )
     for r in (
         payments.annotate(day=q.bucket(days, tz, "job__created_at"))
@@ -202,7 +197,7 @@ def _refresh_days(market: Market, tz: ZoneInfo, days: list[date]) -> int:
         )
 
     reviews = Review.objects.filter(
-        _posted_on(days, tz, prefix="job__"),
+        posted_on(days, tz, prefix="job__"),
         job__market=market,
         direction=ReviewDirection.OF_HELPER,
         job__status=JobStatus.CONFIRMED,
@@ -296,8 +291,8 @@ def _refresh_months(market: Market, tz: ZoneInfo, days: list[date]) -> int:
         following = q.next_start(month, "month")
         jobs = JobRequest.objects.filter(
             market=market,
-            created_at__gte=_day_start(month, tz),
-            created_at__lt=_day_start(following, tz),
+            created_at__gte=day_start(month, tz),
+            created_at__lt=day_start(following, tz),
         )
         rows = [
             AreaMonth(

@@ -4,7 +4,6 @@ back to a professional visit when the last step has passed (DESIGN §4)."""
 from contextlib import suppress
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -149,16 +148,3 @@ def offers_expire_due(*, now: datetime | None = None) -> int:
         with suppress(InvalidTransition):  # accepted in the meantime: nothing to do
             job_expire(job=job, now=now)
     return len(due_jobs)
-
-
-def jobs_auto_confirm_due(*, now: datetime | None = None) -> int:
-    from marketplace.jobs.services import job_confirm
-
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=settings.AUTO_CONFIRM_HOURS)
-    count = 0
-    for job in JobRequest.objects.filter(status=JobStatus.COMPLETED, completed_at__lte=cutoff):
-        with suppress(InvalidTransition):  # confirmed or disputed in the meantime
-            job_confirm(job=job, actor=None, now=now)
-            count += 1
-    return count

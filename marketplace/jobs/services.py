@@ -4,6 +4,7 @@ Every function is keyword-only and atomic, checks who is acting, and changes sta
 `transition()` so that the change is conditional and audited.
 """
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -623,3 +624,16 @@ def review_create(
         data={"direction": direction, "rating": rating, "nps": nps},
     )
     return review
+
+
+def jobs_auto_confirm_due(*, now: datetime | None = None) -> int:
+    """Confirm every job completed more than AUTO_CONFIRM_HOURS ago that its customer has not
+    confirmed or disputed (the periodic task). Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.AUTO_CONFIRM_HOURS)
+    count = 0
+    for job in JobRequest.objects.filter(status=JobStatus.COMPLETED, completed_at__lte=cutoff):
+        with suppress(InvalidTransition):  # confirmed or disputed in the meantime
+            job_confirm(job=job, actor=None, now=now)
+            count += 1
+    return count

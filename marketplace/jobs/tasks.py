@@ -7,7 +7,8 @@ import logging
 
 from django.tasks import task
 
-from marketplace.jobs.dispatch import jobs_auto_confirm_due, offers_expire_due
+from marketplace.jobs.dispatch import offers_expire_due
+from marketplace.jobs.services import jobs_auto_confirm_due
 
 logger = logging.getLogger(__name__)
 

@@ -18,16 +18,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from marketplace.core.formatting import datetime_text
+from marketplace.core.money import format_money
 from marketplace.notifications.models import Kind
+from marketplace.notifications.selectors import recipient_language
 from marketplace.notifications.services import notify
 
 logger = logging.getLogger(__name__)
-
-
-def _language(user) -> str:
-    return (
-        getattr(user, "language", "") or getattr(user, "preferred_language", "")
-    ) or settings.LANGUAGE_CODE
 
 
 def _send(*, user, kind: str, text: Callable[[], tuple[str, str]], url: str = "", job=None) -> None:
@@ -35,7 +31,7 @@ def _send(*, user, kind: str, text: Callable[[], tuple[str, str]], url: str = ""
     if user is None:
         return
     try:
-        with translation.override(_language(user)):
+        with translation.override(recipient_language(user)):
             title, body = text()
     except Exception:
         logger.exception("could not build a %s message for user %s", kind, user.pk)
@@ -49,8 +45,6 @@ def first_name(user) -> str:
 
 
 def _money(amount: int, currency: str) -> str:
-    from marketplace.web.templatetags.money import format_money
-
     return format_money(amount, currency)
 
 
@@ -186,11 +180,9 @@ def job_completed(*, job) -> None:
     )
 
 
-def payment_captured(*, payment, captured: int, fee: int) -> None:
-    """Money was taken: the customer sees the charge (on their card, or as a line on their
-    telecom invoice: worded for the payment's provider), the helper their payout."""
-    from marketplace.payments.models import Provider
-
+def payment_captured(*, payment, captured: int, fee: int, on_invoice: bool) -> None:
+    """Money was taken: the customer sees the charge (on their card, or, `on_invoice`, as a
+    line on their telecom invoice), the helper their payout."""
     job = payment.job
     if captured <= 0:
         return
@@ -202,7 +194,7 @@ def payment_captured(*, payment, captured: int, fee: int) -> None:
             "category": job.category.localized_name(),
             "job": job.pk,
         }
-        if payment.provider == Provider.BILL_TO_ACCOUNT:
+        if on_invoice:
             # Nothing was taken yet: the amount is a line on the next telecom invoice.
             body = _("%(amount)s will be on your telecom invoice for %(category)s (job #%(job)s).")
         else:

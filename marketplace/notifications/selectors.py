@@ -1,9 +1,22 @@
 """Reads on notifications. Nobody ever sees another person's notifications."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from marketplace.core.errors import NotFound
-from marketplace.notifications.models import Notification
+from marketplace.notifications.models import EmailPreference, Notification
+
+
+def wants_email(*, user, kind: str) -> bool:
+    """E-mail is on unless the person turned this kind off."""
+    return not EmailPreference.objects.filter(user=user, kind=kind, email=False).exists()
+
+
+def recipient_language(user) -> str:
+    """The language a message to `user` is written in: theirs, else the site default."""
+    return (
+        getattr(user, "language", "") or getattr(user, "preferred_language", "")
+    ) or settings.LANGUAGE_CODE
 
 
 def notifications_for(*, user, unread: bool = False) -> QuerySet[Notification]:

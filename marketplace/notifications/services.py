@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from marketplace.core.errors import NotFound
 from marketplace.notifications.models import EmailPreference, Kind, Notification
+from marketplace.notifications.selectors import wants_email
 
 logger = logging.getLogger(__name__)
 _emails_muted: ContextVar[bool] = ContextVar("notification_emails_muted", default=False)
@@ -32,11 +33,6 @@ def emails_muted() -> Iterator[None]:
         yield
     finally:
         _emails_muted.reset(token)
-
-
-def wants_email(*, user, kind: str) -> bool:
-    """E-mail is on unless the person turned this kind off."""
-    return not EmailPreference.objects.filter(user=user, kind=kind, email=False).exists()
 
 
 def notify(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from marketplace.core.tasks import retrying_task
 from marketplace.notifications.models import Notification
-from marketplace.notifications.services import wants_email
+from marketplace.notifications.selectors import recipient_language, wants_email
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +22,8 @@ def email_text(notification: Notification) -> str:
     job = notification.job if notification.job_id else None
     if job is not None:
         from marketplace.jobs.labels import status_label
-        from marketplace.notifications.messages import _language
 
-        with translation.override(_language(notification.user)):
+        with translation.override(recipient_language(notification.user)):
             status = gettext("Status: %(status)s.") % {
                 "status": status_label(job, viewer=notification.user)
             }

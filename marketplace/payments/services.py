@@ -468,7 +468,12 @@ def _record_capture(payment: Payment, *, captured: int, fee: int, now) -> None:
     payment.amount_captured = captured
     payment.fee_captured = fee
     payment.captured_at = now
-    notify.payment_captured(payment=payment, captured=captured, fee=fee)
+    notify.payment_captured(
+        payment=payment,
+        captured=captured,
+        fee=fee,
+        on_invoice=payment.provider == providers.Provider.BILL_TO_ACCOUNT,
+    )
     if payment.provider == providers.Provider.BILL_TO_ACCOUNT and captured:
         job = payment.job
         InvoiceLine.objects.get_or_create(

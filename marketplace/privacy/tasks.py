@@ -1,4 +1,4 @@
-"""Periodic retention (marketplace/core/periodic.py enqueues it every scheduler round)."""
+"""Periodic retention (marketplace/periodic.py enqueues it every scheduler round)."""
 
 import logging
 

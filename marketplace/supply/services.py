@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -38,10 +37,12 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Floor, RowNumber, TruncDate
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
+from marketplace.core.days import chunks, day_start, local_date, posted_on
 from marketplace.core.errors import NotAllowed, ValidationFailed
+from marketplace.core.expressions import IntFloor
 from marketplace.helpers.geo import bounding_box
 from marketplace.helpers.models import HelperProfile, HelperStatus, lat_band
 from marketplace.helpers.selectors import KM_PER_DEGREE
@@ -85,7 +86,7 @@ def supply_refresh(
     started = time.perf_counter()
     last = SupplyRefreshRun.objects.order_by("-ran_at", "-id").first()
     incremental = since is None and until is None and last is not None
-    helpers = _HelperCounter()
+    helpers = HelperCounter()
     days_done = rows = 0
     markets = list(Market.objects.order_by("pk"))
     if incremental:
@@ -96,12 +97,12 @@ def supply_refresh(
         if incremental:
             days = touched[market.pk] | {today}
         else:
-            first, end = _local_date(since, tz), _local_date(until, tz)
-            days = _days_with_data(market=market, tz=tz, first=first, end=end)
+            first, end = local_date(since, tz), local_date(until, tz)
+            days = days_with_data(market=market, tz=tz, first=first, end=end)
             if (first is None or first <= today) and (end is None or today < end):
                 days.add(today)
         grid = grid_for(market)
-        for chunk in _chunks(sorted(days), CHUNK_DAYS):
+        for chunk in chunks(sorted(days), CHUNK_DAYS):
             rows += _refresh_days(
                 market=market, grid=grid, tz=tz, days=chunk, now=now, helpers=helpers
             )
@@ -113,40 +114,6 @@ def supply_refresh(
         rows_written=rows,
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
-
-
-def _local_date(value: datetime | date | None, tz: ZoneInfo) -> date | None:
-    if value is None or not isinstance(value, datetime):
-        return value
-    return timezone.localtime(value, tz).date() if timezone.is_aware(value) else value.date()
-
-
-def _day_start(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, dt_time.min, tzinfo=tz)
-
-
-def _chunks(days: list[date], size: int) -> Iterable[list[date]]:
-    for i in range(0, len(days), size):
-        yield days[i : i + size]
-
-
-def _posted_on(days: list[date], tz: ZoneInfo, prefix: str = "") -> Q:
-    """created_at within any of `days` (local midnight to midnight), consecutive days merged."""
-    condition = Q()
-    start = prev = None
-    for day in [*days, None]:
-        if start is not None and (day is None or day != prev + timedelta(days=1)):
-            condition |= Q(
-                **{
-                    f"{prefix}created_at__gte": _day_start(start, tz),
-                    f"{prefix}created_at__lt": _day_start(prev + timedelta(days=1), tz),
-                }
-            )
-            start = None
-        if day is not None and start is None:
-            start = day
-        prev = day
-    return condition
 
 
 def _touched_days(*, markets: list[Market], changed_since: datetime) -> dict[int, set[date]]:
@@ -182,7 +149,7 @@ def _touched_days(*, markets: list[Market], changed_since: datetime) -> dict[int
     return days
 
 
-def _days_with_data(
+def days_with_data(
     *,
     market: Market,
     tz: ZoneInfo,
@@ -197,32 +164,21 @@ def _days_with_data(
     jobs = JobRequest.objects.filter(market=market)
     stats = SupplyDemandStat.objects.filter(market=market) if derived is None else derived
     if first is not None:
-        jobs = jobs.filter(created_at__gte=_day_start(first, tz))
+        jobs = jobs.filter(created_at__gte=day_start(first, tz))
         stats = stats.filter(**{f"{day_field}__gte": first})
     if end is not None:
-        jobs = jobs.filter(created_at__lt=_day_start(end, tz))
+        jobs = jobs.filter(created_at__lt=day_start(end, tz))
         stats = stats.filter(**{f"{day_field}__lt": end})
     # Every day from the first job to the last (a day without jobs just yields no rows): two
     # index lookups instead of converting every job's time to the local day.
     span = jobs.aggregate(first=Min("created_at"), last=Max("created_at"))
     days = set(stats.values_list(day_field, flat=True).order_by().distinct())
     if span["first"] is not None:
-        day, last = _local_date(span["first"], tz), _local_date(span["last"], tz)
+        day, last = local_date(span["first"], tz), local_date(span["last"], tz)
         while day <= last:
             days.add(day)
             day += timedelta(days=1)
     return days
-
-
-class _Floor(Floor):
-    """FLOOR, written on SQLite as integer arithmetic: Django's SQLite FLOOR is a Python
-    function called for every row. CAST truncates towards zero there, so one is taken off when
-    the value lies below its truncation (negative non-integers)."""
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        inner, params = compiler.compile(self.source_expressions[0])
-        sql = f"(CAST(({inner}) AS INTEGER) - (({inner}) < CAST(({inner}) AS INTEGER)))"
-        return sql, (*params, *params, *params)
 
 
 def _local_day(days: list[date], tz: ZoneInfo, field: str):
@@ -234,7 +190,7 @@ def _local_day(days: list[date], tz: ZoneInfo, field: str):
     middle = len(days) // 2
     return Case(
         When(
-            **{f"{field}__lt": _day_start(days[middle], tz)},
+            **{f"{field}__lt": day_start(days[middle], tz)},
             then=_local_day(days[:middle], tz, field),
         ),
         default=_local_day(days[middle:], tz, field),
@@ -245,8 +201,8 @@ def _local_day(days: list[date], tz: ZoneInfo, field: str):
 def _cell_keys(grid: Grid, tz: ZoneInfo, days: list[date], prefix: str = "") -> dict:
     return {
         "day": _local_day(days, tz, f"{prefix}created_at"),
-        "cy": _Floor(F(f"{prefix}lat") / Value(grid.dlat)),
-        "cx": _Floor(F(f"{prefix}lng") / Value(grid.dlng)),
+        "cy": IntFloor(F(f"{prefix}lat") / Value(grid.dlat)),
+        "cx": IntFloor(F(f"{prefix}lng") / Value(grid.dlng)),
     }
 
 
@@ -293,9 +249,9 @@ _WAIT = _WaitSeconds()
 def _helper_jobs(market: Market, days: list[date], tz: ZoneInfo) -> QuerySet[JobRequest]:
     """The market's requests for a helper posted on `days`: not those the customer booked as a
     professional visit straight away (they never asked for a helper)."""
-    window = _posted_on(days, tz)
+    window = posted_on(days, tz)
     booked_at_posting = JobEvent.objects.filter(
-        _posted_on(days, tz, prefix="job__"),
+        posted_on(days, tz, prefix="job__"),
         job__market=market,
         kind="professional_booked",
         data__source="posting",
@@ -319,7 +275,7 @@ def _aggregate(market: Market, grid: Grid, tz: ZoneInfo, days: list[date]) -> di
         )
 
     expired = (
-        JobEvent.objects.filter(_posted_on(days, tz, prefix="job__"), job__market=market)
+        JobEvent.objects.filter(posted_on(days, tz, prefix="job__"), job__market=market)
         .filter(kind="expired")
         .annotate(**_cell_keys(grid, tz, days, prefix="job__"))
         .values("day", "cy", "cx", "job__category_id")
@@ -331,7 +287,7 @@ def _aggregate(market: Market, grid: Grid, tz: ZoneInfo, days: list[date]) -> di
             group.expired = row["n"]
 
     offers = (
-        JobOffer.objects.filter(_posted_on(days, tz, prefix="job__"), job__market=market)
+        JobOffer.objects.filter(posted_on(days, tz, prefix="job__"), job__market=market)
         .annotate(**_cell_keys(grid, tz, days, prefix="job__"))
         .values("day", "cy", "cx", "job__category_id")
         .annotate(
@@ -393,7 +349,7 @@ def _add_percentiles(groups: dict[GroupKey, _Group], jobs: QuerySet[JobRequest])
         group.p90 = ranks[math.ceil(n * 9 / 10)]
 
 
-class _HelperCounter:
+class HelperCounter:
     """Vetted, available helpers whose service radius covers a cell's centre, per category,
     remembered for the rest of the run (a snapshot, like the rest of the figures).
 
@@ -456,7 +412,7 @@ def _refresh_days(
     tz: ZoneInfo,
     days: list[date],
     now: datetime,
-    helpers: _HelperCounter,
+    helpers: HelperCounter,
 ) -> int:
     groups = _aggregate(market, grid, tz, days)
     supply = helpers.counts(grid, [Cell(y, x) for (_day, y, x, _c) in groups])

@@ -30,11 +30,11 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext, ngettext
 
+from marketplace.core.money import format_money
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
 from marketplace.pricing.services import professional_list_price, share_half_up
 from marketplace.supply.cells import Cell
 from marketplace.supply.selectors import CellFigures, market_today, supply_demand_totals
-from marketplace.web.templatetags.money import format_money
 
 WINDOW_DAYS = 28
 STEP_PERCENT = 10

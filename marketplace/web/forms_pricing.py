@@ -18,10 +18,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.core.money import format_money
 from marketplace.pricing.bounds import ENTRY_BOUNDS, MARKET_BOUNDS, Bound
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory, name_languages
 from marketplace.web.forms import Form
-from marketplace.web.templatetags.money import format_money
 
 # A little under the largest PositiveIntegerField (2**31 - 1 minor units), in major units: the
 # default cap of a MoneyField. Price-book and market fields use their own (pricing/bounds.py).

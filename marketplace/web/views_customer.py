@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from marketplace.core.errors import DomainError
+from marketplace.core.money import format_money
 from marketplace.helpers.selectors import helper_profile_for
 from marketplace.jobs import selectors, services
 from marketplace.jobs.models import OFFERABLE, Fulfilment, JobStatus
@@ -29,7 +30,6 @@ from marketplace.web.forms import (
     JobRequestForm,
     ProfessionalWindowForm,
 )
-from marketplace.web.templatetags.money import format_money
 from marketplace.web.timeline import timeline_entries
 
 # The customer may cancel in these states (services.job_cancel enforces it; this only decides

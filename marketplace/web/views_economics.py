@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from marketplace.core.errors import DomainError
 from marketplace.economics import charts, exports, metrics, whatif
-from marketplace.economics.metrics import Scope
+from marketplace.economics.scope import Scope
 from marketplace.economics.sections import (
     CSV_TABLES,
     area_section,

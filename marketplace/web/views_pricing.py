@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from marketplace.core.errors import DomainError
+from marketplace.core.money import format_money
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange
 from marketplace.pricing.selectors import price_changes
 from marketplace.pricing.services import (
@@ -29,7 +30,6 @@ from marketplace.web.forms_pricing import (
     PriceEntryForm,
     PriceHistoryFilterForm,
 )
-from marketplace.web.templatetags.money import format_money
 
 HISTORY_PAGE_SIZE = 50
 

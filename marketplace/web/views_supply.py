@@ -12,6 +12,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from marketplace.core.formatting import duration_text, percent_text
+from marketplace.core.money import format_money
 from marketplace.helpers import geo
 from marketplace.pricing.models import Market, PriceBookEntry
 from marketplace.supply import selectors, suggestions
@@ -20,7 +21,6 @@ from marketplace.supply.selectors import MIN_REQUESTS, CellFigures
 from marketplace.supply.services import fee_suggestion_apply, supply_refresh
 from marketplace.web.access import attempt, operator_required
 from marketplace.web.forms_supply import SupplyFilterForm
-from marketplace.web.templatetags.money import format_money
 
 TOP_N = 10
 # The nearest gazetteer locality is named only when it is this close to the cell's centre.

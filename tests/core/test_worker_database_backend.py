@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from marketplace.core.periodic import PERIODIC_TASKS
 from marketplace.jobs.models import JobEvent, JobRequest, JobStatus, OfferStatus
 from marketplace.jobs.services import job_accept, job_check_in, job_complete, job_post
 from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.periodic import PERIODIC_TASKS
 from marketplace.supply.models import SupplyDemandStat
 
 # transaction=True: db_worker closes old connections between tasks, which must not happen inside

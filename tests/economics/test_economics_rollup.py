@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace.economics import people, rolled
-from marketplace.economics.metrics import Scope, by_area, choice_points, metrics, monthly, weekly
+from marketplace.economics.metrics import by_area, choice_points, metrics, monthly, weekly
 from marketplace.economics.models import DayFigures, RollupRun, WaitMinute
 from marketplace.economics.rollup import (
     OVERLAP,
@@ -28,6 +28,7 @@ from marketplace.economics.rollup import (
     rollup_refresh,
     wait_minute,
 )
+from marketplace.economics.scope import Scope
 from marketplace.economics.tasks import rollup_if_due
 from marketplace.jobs.dispatch import job_expire
 from marketplace.jobs.models import JobEvent, JobRequest, Review

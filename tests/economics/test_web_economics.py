@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from marketplace.economics.metrics import MonthRow, Scope, metrics
+from marketplace.economics.metrics import MonthRow, metrics
+from marketplace.economics.scope import Scope
 from marketplace.economics.verdict import diagnoses, verdict
 from marketplace.jobs.services import (
     job_accept,

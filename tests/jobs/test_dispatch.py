@@ -11,13 +11,14 @@ from marketplace.accounts.models import Role
 from marketplace.core.errors import NotAllowed
 from marketplace.helpers.availability import window_hours
 from marketplace.helpers.models import HOURS_PER_WEEK, HelperProfile
-from marketplace.jobs.dispatch import job_dispatch, jobs_auto_confirm_due, offers_expire_due
+from marketplace.jobs.dispatch import job_dispatch, offers_expire_due
 from marketplace.jobs.models import JobEvent, JobOffer, JobStatus, OfferStatus
 from marketplace.jobs.services import (
     job_accept,
     job_check_in,
     job_complete,
     job_post,
+    jobs_auto_confirm_due,
     offer_decline,
 )
 from tests.factories import ZURICH, helper_profile

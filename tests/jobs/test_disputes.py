@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.jobs import services
-from marketplace.jobs.dispatch import jobs_auto_confirm_due
 from marketplace.jobs.disputes import dispute_open, dispute_resolve
 from marketplace.jobs.models import Dispute, JobEvent, JobStatus
+from marketplace.jobs.services import jobs_auto_confirm_due
 from marketplace.payments import ledger
 from marketplace.payments.models import PaymentStatus
 from marketplace.payments.reconcile import authorisations_expiring

@@ -77,7 +77,12 @@ def test_a_bill_to_account_job_says_it_goes_on_the_telecom_invoice(accepted, ali
 def test_the_wording_fits_each_provider(accepted, alice, provider, expected):
     payment = accepted.payment
     payment.provider, payment.currency = provider, "PLN"
-    messages.payment_captured(payment=payment, captured=6_000, fee=1_200)
+    messages.payment_captured(
+        payment=payment,
+        captured=6_000,
+        fee=1_200,
+        on_invoice=payment.provider == Provider.BILL_TO_ACCOUNT,
+    )
 
     body = _captured(alice).body
     assert body.startswith(expected)
@@ -98,14 +103,24 @@ def test_the_provider_wording_in_polish(accepted, alice, provider, expected):
     payment.job.customer.language = "pl"
     payment.job.customer.save(update_fields=["language"])
     payment.provider, payment.currency = provider, "PLN"
-    messages.payment_captured(payment=payment, captured=6_000, fee=1_200)
+    messages.payment_captured(
+        payment=payment,
+        captured=6_000,
+        fee=1_200,
+        on_invoice=payment.provider == Provider.BILL_TO_ACCOUNT,
+    )
     assert _captured(alice).body.startswith(expected)
 
 
 def test_the_helper_still_hears_of_their_payout(accepted, bob):
     payment = accepted.payment
     payment.provider = Provider.STRIPE
-    messages.payment_captured(payment=payment, captured=6_000, fee=1_200)
+    messages.payment_captured(
+        payment=payment,
+        captured=6_000,
+        fee=1_200,
+        on_invoice=payment.provider == Provider.BILL_TO_ACCOUNT,
+    )
     note = Notification.objects.get(user=bob, kind=Kind.PAYMENT_CAPTURED)
     assert note.title == "Your payout: CHF 48.00"
 

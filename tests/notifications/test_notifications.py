@@ -11,7 +11,7 @@ from django.utils import timezone
 from marketplace.core.errors import InvalidTransition, NotAllowed
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.services import helper_reject, helper_vet
-from marketplace.jobs.dispatch import job_expire, jobs_auto_confirm_due
+from marketplace.jobs.dispatch import job_expire
 from marketplace.jobs.models import JobRequest, JobStatus
 from marketplace.jobs.services import (
     job_accept,
@@ -21,6 +21,7 @@ from marketplace.jobs.services import (
     job_confirm,
     job_on_the_way,
     job_post,
+    jobs_auto_confirm_due,
 )
 from marketplace.notifications.models import Kind, Notification
 from marketplace.notifications.services import email_preferences_set

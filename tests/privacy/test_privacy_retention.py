@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from marketplace.core.periodic import PERIODIC_TASKS
 from marketplace.jobs.models import JobRequest
 from marketplace.messaging.models import Message
 from marketplace.notifications.models import Notification
+from marketplace.periodic import PERIODIC_TASKS
 from marketplace.photos.models import JobPhoto
 from marketplace.privacy.services import retention_apply
 from marketplace.privacy.tasks import apply_retention

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.core.periodic import PERIODIC_TASKS
+from marketplace.periodic import PERIODIC_TASKS
 from marketplace.security import ratelimit
 from marketplace.security.models import RateLimitCounter
 from marketplace.security.ratelimit import (

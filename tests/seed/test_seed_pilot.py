@@ -10,12 +10,13 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from marketplace.accounts.models import User
-from marketplace.economics.metrics import Scope, metrics
-from marketplace.economics.scenarios import PilotError, seed_pilot
+from marketplace.economics.metrics import metrics
+from marketplace.economics.scope import Scope
 from marketplace.helpers.models import HelperProfile
 from marketplace.jobs.models import JobEvent, JobRequest, JobStatus, Review
 from marketplace.payments.models import LedgerEntry, Payment, PaymentStatus
 from marketplace.pricing.models import PriceChange
+from marketplace.seed.pilot import PilotError, seed_pilot
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from marketplace.economics import charts
-from marketplace.economics.metrics import MonthRow, Scope, metrics
+from marketplace.economics.metrics import MonthRow, metrics
+from marketplace.economics.scope import Scope
 from marketplace.economics.verdict import diagnoses
 from marketplace.jobs.services import job_post
 from marketplace.supply.suggestions import Figures, _figures_text

@@ -63,9 +63,9 @@ from django.db.models import Case, Count, DateTimeField, F, Max, Min, Value, Whe
 from django.utils import timezone
 
 from marketplace.accounts.models import Role, User
-from marketplace.core import demo
-from marketplace.economics.metrics import Scope, metrics
+from marketplace.economics.metrics import metrics
 from marketplace.economics.rollup import rollup_refresh
+from marketplace.economics.scope import Scope
 from marketplace.helpers.geo import OfflineGazetteer
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.services import helper_apply, helper_vet
@@ -93,6 +93,7 @@ from marketplace.payments.services import payment_follow_job
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
 from marketplace.pricing.reference import ensure_reference_data
 from marketplace.pricing.services import market_update, price_entry_update, quote
+from marketplace.seed import demo
 from marketplace.supply.services import supply_refresh
 
 DEFAULT_SEED = 2026

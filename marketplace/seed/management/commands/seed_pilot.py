@@ -1,19 +1,19 @@
 """`manage.py seed_pilot --scenario poland|switzerland [--months N] [--seed S] [--reset]
 [--end YYYY-MM-DD]`: a reproducible pilot for the economics dashboard. The logic and the
-scenarios' facts are in marketplace.economics.scenarios."""
+scenarios' facts are in marketplace.seed.pilot."""
 
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from marketplace.economics.scenarios import (
+from marketplace.notifications.services import emails_muted
+from marketplace.seed.pilot import (
     DEFAULT_SEED,
     SCENARIOS,
     PilotError,
     describe,
     seed_pilot,
 )
-from marketplace.notifications.services import emails_muted
 
 
 class Command(BaseCommand):

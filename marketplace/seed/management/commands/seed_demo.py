@@ -1,9 +1,9 @@
-"""`manage.py seed_demo`: load the demo data (idempotent). The logic is in marketplace.core.demo."""
+"""`manage.py seed_demo`: load the demo data (idempotent). The logic is in marketplace.seed.demo."""
 
 from django.core.management.base import BaseCommand
 
-from marketplace.core.demo import seed_demo
 from marketplace.notifications.services import emails_muted
+from marketplace.seed.demo import seed_demo
 
 
 class Command(BaseCommand):
