@@ -208,6 +208,8 @@ def on_unexpected_error(request, exc: Exception):
 
 api.add_router("/auth", accounts_router)
 api.add_router("/", pricing_router)
+# Before helpers' own router, whose /{helper_id} would otherwise be tried first.
+api.add_router("/helpers", "marketplace.jobs.api.helper_router")
 api.add_router("/helpers", helpers_router)
 api.add_router("/operator", operator_router)
 api.add_router("/operator", pricing_operator_router)

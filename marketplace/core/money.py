@@ -1,4 +1,5 @@
-"""Money as text — the one place that turns integer minor units into a string for people.
+"""Money: the one rounding rule (`share_half_up`) and money as text, the one place that turns
+integer minor units into a string for people.
 
 Amounts are integers in minor units everywhere (grosze, rappen, cents); no floats on the way. The
 format follows the *market's locale* (its language and country), as on invoices and receipts in
@@ -108,3 +109,10 @@ def format_money(amount: int, currency: str, locale: str | None = None) -> str:
     number = f"{grouped}{fmt.decimal}{minor:0{MINOR_DIGITS}d}"
     text = fmt.render(number, symbol) if code in SYMBOLS else f"{number} {code}".strip()
     return f"{MINUS}{text}" if amount < 0 else text
+
+
+def share_half_up(amount: int, numerator: int, denominator: int) -> int:
+    """amount × numerator ÷ denominator rounded half up, in integers (no floats, no Decimal)."""
+    if amount < 0 or numerator < 0 or denominator <= 0:
+        raise ValueError("share_half_up takes non-negative amounts and a positive denominator")
+    return (amount * numerator * 2 + denominator) // (2 * denominator)

@@ -14,12 +14,12 @@ from datetime import date
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
+from marketplace.core import geo
 from marketplace.core.formatting import percent_text
 from marketplace.core.money import format_money
 from marketplace.economics import charts, metrics, whatif
 from marketplace.economics.metrics import Metrics, MonthRow
 from marketplace.economics.verdict import complete_months, fit_quality
-from marketplace.helpers import geo
 from marketplace.pricing.models import Market
 from marketplace.supply.cells import grid_for
 

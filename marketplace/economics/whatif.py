@@ -51,11 +51,12 @@ from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.money import share_half_up
 from marketplace.economics.metrics import ChoicePoint, break_even, choice_points, metrics
 from marketplace.economics.scope import Scope
 from marketplace.jobs.models import JobRequest
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
-from marketplace.pricing.services import professional_list_price, share_half_up
+from marketplace.pricing.services import professional_list_price
 
 MIN_OBSERVATIONS = 30
 # Why a prior stands in for a fit; ``ChoiceModel.source`` keeps the English (it is data, e.g. in

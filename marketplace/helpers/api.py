@@ -16,9 +16,8 @@ from marketplace.core.schemas import (
 )
 from marketplace.helpers import services
 from marketplace.helpers.models import HelperProfile, HelperStatus
-from marketplace.helpers.selectors import helper_profile_for, helper_public_profile
+from marketplace.helpers.selectors import helper_profile_for
 from marketplace.helpers.services import MAX_BIO_LENGTH, MAX_RADIUS_KM
-from marketplace.jobs.selectors import nearby_open_jobs, offers_for_helper
 from marketplace.pricing.models import Market, ServiceCategory
 
 router = Router(tags=["helpers"])
@@ -118,34 +117,6 @@ class HelperStatusReasonIn(InputSchema):
     reason: Text(min_length=1, max_length=HELPER_REASON_MAX_LENGTH) = Field(
         description="Not blank; shown to the helper"
     )
-
-
-class FeedItemOut(Schema):
-    job_id: int
-    category: str
-    city: str
-    approx_lat: float
-    approx_lng: float
-    distance_km: float
-    window_start: str
-    window_end: str
-    currency: str
-    helper_payout: int
-    has_offer: bool
-    offer_expires_at: str | None
-
-
-class OfferOut(Schema):
-    id: int
-    job_id: int
-    category: str
-    city: str
-    approx_lat: float
-    approx_lng: float
-    distance_km: float
-    expires_at: str
-    currency: str
-    helper_payout: int
 
 
 def public_out(p: HelperProfile) -> dict:
@@ -268,98 +239,12 @@ def set_availability(request, payload: AvailabilityIn):
     return private_out(profile)
 
 
-@router.get("/me/offers", response={200: list[OfferOut], **errors(401, 404)})
-def my_offers(request):
-    """Jobs offered to you and still waiting for your answer."""
-    _my_profile(request)
-    return [
-        {
-            "id": o.pk,
-            "job_id": o.job_id,
-            "category": o.job.category.slug,
-            "city": o.job.city,
-            "approx_lat": o.job.approx_lat,
-            "approx_lng": o.job.approx_lng,
-            "distance_km": round(o.distance_km, 1),
-            "expires_at": o.expires_at.isoformat(),
-            "currency": o.job.currency,
-            "helper_payout": o.job.helper_payout,
-        }
-        for o in offers_for_helper(user=request.auth)
-    ]
-
-
-@router.get("/me/feed", response={200: list[FeedItemOut], **errors(401, 404)})
-def my_feed(request):
-    """Open jobs near you that match your skills. Locations are approximate (about 1 km)."""
-    return [
-        {
-            "job_id": item.job.pk,
-            "category": item.job.category.slug,
-            "city": item.job.city,
-            "approx_lat": item.job.approx_lat,
-            "approx_lng": item.job.approx_lng,
-            "distance_km": round(item.distance_km, 1),
-            "window_start": item.job.window_start.isoformat(),
-            "window_end": item.job.window_end.isoformat(),
-            "currency": item.job.currency,
-            "helper_payout": item.job.helper_payout,
-            "has_offer": item.offer is not None,
-            "offer_expires_at": item.offer.expires_at.isoformat() if item.offer else None,
-        }
-        for item in nearby_open_jobs(profile=_my_profile(request))
-    ]
-
-
 @router.get("/{helper_id}", response={200: PublicHelperOut, **errors(401, 404, 422)})
 def public_profile(request, helper_id: int):
     profile = get_object_or_404(
         HelperProfile.objects.select_related("user"), pk=helper_id, status=HelperStatus.VETTED
     )
     return public_out(profile)
-
-
-class PublicReviewOut(Schema):
-    rating: int
-    comment: str
-    month: str = Field(description="YYYY-MM, in the market's time zone")
-
-
-class PublicProfileOut(Schema):
-    id: int
-    name: str = Field(description="First name and initial only")
-    bio: str
-    skills: list[str] = Field(description="Category names")
-    city: str
-    market: str
-    average_rating: float | None
-    rating_count: int
-    completed_jobs: int = Field(description="Jobs confirmed by customers")
-    member_since: str = Field(description="YYYY-MM")
-    reviews: list[PublicReviewOut] = Field(description="The latest reviews, newest first")
-
-
-@router.get("/{helper_id}/public", response={200: PublicProfileOut, **errors(401, 404, 422)})
-def public_profile_card(request, helper_id: int):
-    """A helper's public profile: customers see vetted helpers, operators any helper, a helper
-    their own profile; 404 otherwise. No full name, contact details or location."""
-    p = helper_public_profile(viewer=request.auth, profile_id=helper_id)
-    return {
-        "id": p.id,
-        "name": p.name,
-        "bio": p.bio,
-        "skills": p.skills,
-        "city": p.city,
-        "market": p.market,
-        "average_rating": p.average_rating,
-        "rating_count": p.rating_count,
-        "completed_jobs": p.completed_jobs,
-        "member_since": p.member_since.strftime("%Y-%m"),
-        "reviews": [
-            {"rating": r.rating, "comment": r.comment, "month": r.month.strftime("%Y-%m")}
-            for r in p.reviews
-        ],
-    }
 
 
 # --- operators ---------------------------------------------------------------------------------

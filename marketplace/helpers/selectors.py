@@ -10,18 +10,15 @@ that benchmarks and tests compare it with.
 
 import math
 from dataclasses import dataclass
-from datetime import date
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connections
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.utils import timezone
 
+from marketplace.core.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
 from marketplace.helpers.availability import is_available
-from marketplace.helpers.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
 from marketplace.helpers.models import HelperProfile, HelperStatus, lat_band
+from marketplace.payments import booking
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
 # The database's flat-earth distance check keeps a superset of the exact haversine answer.
@@ -73,7 +70,7 @@ def _matchable(*, skill_mask: int, exclude_user_ids) -> QuerySet:
     qs = HelperProfile.objects.filter(
         status=HelperStatus.VETTED, is_available=True, active_jobs__lt=F("max_active_jobs")
     )
-    if settings.PAYMENTS_PROVIDER == "stripe":
+    if booking.payouts_required():
         qs = qs.filter(payouts_ready=True)
     if skill_mask:
         qs = qs.alias(skill_hit=F("skills_mask").bitand(skill_mask)).filter(~Q(skill_hit=0))
@@ -142,7 +139,7 @@ def shortlist_condition(
     if last - first < MAX_BANDS:
         sql.append(f"lat_band IN ({', '.join(['%s'] * (last - first + 1))})")
         params += range(first, last + 1)
-    if settings.PAYMENTS_PROVIDER == "stripe":  # card payments go to the helper's account
+    if booking.payouts_required():  # card payments go to the helper's account
         sql.append("payouts_ready")
     if skill_mask:
         sql.append("(skills_mask & %s) <> 0")
@@ -257,34 +254,6 @@ def vetting_queue() -> QuerySet[HelperProfile]:
 
 # --- Public profile (what customers see before and after a helper is assigned) -----------------
 
-PUBLIC_REVIEWS = 5
-
-
-@dataclass(frozen=True)
-class PublicReview:
-    rating: int
-    comment: str
-    month: date  # the first day of the review's month: no exact dates on a public page
-
-
-@dataclass(frozen=True)
-class PublicHelperProfile:
-    """Only what a helper shows the public: first name and initial, never the full name, e-mail,
-    phone, home address or coordinates."""
-
-    id: int
-    name: str
-    status: str
-    bio: str
-    skills: list[str]
-    city: str
-    market: str
-    average_rating: float | None
-    rating_count: int
-    completed_jobs: int
-    member_since: date
-    reviews: list[PublicReview]
-
 
 def public_name(full_name: str) -> str:
     """ "Anna Maria Kowalska" -> "Anna K."; "" -> "" (the caller says "Helper")."""
@@ -304,68 +273,3 @@ def helper_public_visible(*, viewer, profile: HelperProfile) -> bool:
     if viewer.is_operator or profile.user_id == viewer.pk:
         return True
     return viewer.is_customer and profile.status == HelperStatus.VETTED
-
-
-def helper_public_profile(*, viewer, profile_id: int) -> PublicHelperProfile:
-    """The public card of one helper for `viewer`; NotFound when they may not see it."""
-    from marketplace.core.errors import NotFound
-    from marketplace.jobs.models import JobRequest, JobStatus, Review, ReviewDirection
-
-    profile = (
-        HelperProfile.objects.select_related("user", "market")
-        .only(
-            "id",
-            "user_id",
-            "user__full_name",
-            "user__date_joined",
-            "market__name",
-            "market__names",
-            "market__time_zone",
-            "status",
-            "bio",
-            "city",
-            "rating_sum",
-            "rating_count",
-        )
-        .filter(pk=profile_id)
-        .first()
-    )
-    if profile is None or not helper_public_visible(viewer=viewer, profile=profile):
-        raise NotFound("Helper not found")
-    # Category and market names in the active language (the request's), English as fallback.
-    skills = sorted(
-        (s.category.localized_name() for s in profile.skills.select_related("category")),
-        key=str.casefold,
-    )
-    completed = JobRequest.objects.filter(
-        assigned_helper_id=profile.user_id, status=JobStatus.CONFIRMED
-    ).count()
-    tz = ZoneInfo(profile.market.time_zone)
-    reviews = [
-        PublicReview(
-            rating=r["rating"],
-            comment=r["comment"],
-            month=timezone.localtime(r["created_at"], tz).date().replace(day=1),
-        )
-        for r in Review.objects.filter(
-            subject_id=profile.user_id, direction=ReviewDirection.OF_HELPER
-        )
-        .order_by("-created_at", "-id")
-        .values("rating", "comment", "created_at")[:PUBLIC_REVIEWS]
-    ]
-    return PublicHelperProfile(
-        id=profile.pk,
-        name=public_name(profile.user.full_name),
-        status=profile.status,
-        bio=profile.bio,
-        skills=skills,
-        city=profile.city,
-        market=profile.market.localized_name(),
-        average_rating=(
-            round(profile.rating_sum / profile.rating_count, 1) if profile.rating_count else None
-        ),
-        rating_count=profile.rating_count,
-        completed_jobs=completed,
-        member_since=timezone.localtime(profile.user.date_joined, tz).date().replace(day=1),
-        reviews=reviews,
-    )

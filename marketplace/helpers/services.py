@@ -5,11 +5,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.roles import customer_holds
+from marketplace.core import geo
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
-from marketplace.helpers import geo
 from marketplace.helpers.availability import hours_mask
 from marketplace.helpers.models import AvailabilitySlot, HelperProfile, HelperSkill, HelperStatus
-from marketplace.jobs.selectors import customer_jobs_not_closed
 from marketplace.notifications import messages as notify
 from marketplace.pricing.models import Market, ServiceCategory
 
@@ -40,15 +40,11 @@ ROLE_CHANGE_MESSAGE = (
     "Applying turns this customer account into a helper account, which can no longer post "
     "requests. Confirm the change to go ahead."
 )
-OPEN_REQUESTS_MESSAGE = (
-    "You have requests that are still open or in progress. A helper account cannot post or "
-    "follow requests: wait until they are done, or cancel them, before applying."
-)
 
 
 def _check_customer_may_become_helper(*, user: User, confirmed: bool) -> None:
-    if customer_jobs_not_closed(user=user).exists():
-        raise InvalidTransition(OPEN_REQUESTS_MESSAGE, code="open_requests")
+    for hold in customer_holds(user=user):
+        raise InvalidTransition(hold.message, code=hold.code)
     if not confirmed:
         raise ValidationFailed(ROLE_CHANGE_MESSAGE, code="confirm_role_change")
 
@@ -287,3 +283,9 @@ def helper_record_rating(*, helper_user_id: int, rating: int) -> None:
             profile.rating_count + RATING_PRIOR_COUNT
         )
         HelperProfile.objects.filter(pk=profile.pk).update(rating=round(mean, 4))
+
+
+def helper_payouts_ready_set(*, user_id: int, ready: bool) -> None:
+    """Payments learnt whether this helper's payout account can be paid; matching and
+    acceptance read the mirror (`HelperProfile.payouts_ready`)."""
+    HelperProfile.objects.filter(user_id=user_id).update(payouts_ready=ready)

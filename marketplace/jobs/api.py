@@ -5,7 +5,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
-from marketplace.core.errors import NotAllowed
+from marketplace.core.errors import NotAllowed, NotFound
 from marketplace.core.schemas import (
     ADDRESS_MAX_LENGTH,
     ADDRESS_OR_LOCATION,
@@ -28,7 +28,8 @@ from marketplace.core.schemas import (
     as_utc,
     errors,
 )
-from marketplace.jobs import disputes, selectors, services
+from marketplace.helpers.selectors import helper_profile_for
+from marketplace.jobs import disputes, public_profiles, selectors, services
 from marketplace.jobs.disputes import MAX_TEXT as DISPUTE_TEXT_MAX_LENGTH
 from marketplace.jobs.labels import status_label
 from marketplace.jobs.models import (
@@ -514,3 +515,143 @@ def resolve_dispute(request, job_id: int, payload: DisputeResolveIn):
         refund_amount=payload.refund_amount,
     )
     return dispute_out(dispute)
+
+
+# --- The helper's offers and job feed (under /api/helpers/me/) --------------------------------
+
+helper_router = Router(tags=["helpers"])
+
+
+class FeedItemOut(Schema):
+    job_id: int
+    category: str
+    city: str
+    approx_lat: float
+    approx_lng: float
+    distance_km: float
+    window_start: str
+    window_end: str
+    currency: str
+    helper_payout: int
+    has_offer: bool
+    offer_expires_at: str | None
+
+
+class OfferOut(Schema):
+    id: int
+    job_id: int
+    category: str
+    city: str
+    approx_lat: float
+    approx_lng: float
+    distance_km: float
+    expires_at: str
+    currency: str
+    helper_payout: int
+
+
+def _helper_profile(request):
+    profile = helper_profile_for(request.auth)
+    if profile is None:
+        raise NotFound("You have not applied as a helper")
+    return profile
+
+
+# Mounted under /api/helpers (the helper's own offers and feed are jobs data); the operation ids
+# are the ones these operations had when they lived in helpers/api.py, so clients keep them.
+@helper_router.get(
+    "/me/offers",
+    response={200: list[OfferOut], **errors(401, 404)},
+    operation_id="marketplace_helpers_api_my_offers",
+)
+def my_offers(request):
+    """Jobs offered to you and still waiting for your answer."""
+    _helper_profile(request)
+    return [
+        {
+            "id": o.pk,
+            "job_id": o.job_id,
+            "category": o.job.category.slug,
+            "city": o.job.city,
+            "approx_lat": o.job.approx_lat,
+            "approx_lng": o.job.approx_lng,
+            "distance_km": round(o.distance_km, 1),
+            "expires_at": o.expires_at.isoformat(),
+            "currency": o.job.currency,
+            "helper_payout": o.job.helper_payout,
+        }
+        for o in selectors.offers_for_helper(user=request.auth)
+    ]
+
+
+@helper_router.get(
+    "/me/feed",
+    response={200: list[FeedItemOut], **errors(401, 404)},
+    operation_id="marketplace_helpers_api_my_feed",
+)
+def my_feed(request):
+    """Open jobs near you that match your skills. Locations are approximate (about 1 km)."""
+    return [
+        {
+            "job_id": item.job.pk,
+            "category": item.job.category.slug,
+            "city": item.job.city,
+            "approx_lat": item.job.approx_lat,
+            "approx_lng": item.job.approx_lng,
+            "distance_km": round(item.distance_km, 1),
+            "window_start": item.job.window_start.isoformat(),
+            "window_end": item.job.window_end.isoformat(),
+            "currency": item.job.currency,
+            "helper_payout": item.job.helper_payout,
+            "has_offer": item.offer is not None,
+            "offer_expires_at": item.offer.expires_at.isoformat() if item.offer else None,
+        }
+        for item in selectors.nearby_open_jobs(profile=_helper_profile(request))
+    ]
+
+
+class PublicReviewOut(Schema):
+    rating: int
+    comment: str
+    month: str = Field(description="YYYY-MM, in the market's time zone")
+
+
+class PublicProfileOut(Schema):
+    id: int
+    name: str = Field(description="First name and initial only")
+    bio: str
+    skills: list[str] = Field(description="Category names")
+    city: str
+    market: str
+    average_rating: float | None
+    rating_count: int
+    completed_jobs: int = Field(description="Jobs confirmed by customers")
+    member_since: str = Field(description="YYYY-MM")
+    reviews: list[PublicReviewOut] = Field(description="The latest reviews, newest first")
+
+
+@helper_router.get(
+    "/{helper_id}/public",
+    response={200: PublicProfileOut, **errors(401, 404, 422)},
+    operation_id="marketplace_helpers_api_public_profile_card",
+)
+def public_profile_card(request, helper_id: int):
+    """A helper's public profile: customers see vetted helpers, operators any helper, a helper
+    their own profile; 404 otherwise. No full name, contact details or location."""
+    p = public_profiles.helper_public_profile(viewer=request.auth, profile_id=helper_id)
+    return {
+        "id": p.id,
+        "name": p.name,
+        "bio": p.bio,
+        "skills": p.skills,
+        "city": p.city,
+        "market": p.market,
+        "average_rating": p.average_rating,
+        "rating_count": p.rating_count,
+        "completed_jobs": p.completed_jobs,
+        "member_since": p.member_since.strftime("%Y-%m"),
+        "reviews": [
+            {"rating": r.rating, "comment": r.comment, "month": r.month.strftime("%Y-%m")}
+            for r in p.reviews
+        ],
+    }

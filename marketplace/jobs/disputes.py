@@ -16,7 +16,6 @@
 Job state first, money after (no provider call inside the job's transaction), as everywhere.
 """
 
-import contextlib
 from datetime import datetime
 
 from django.db import transaction
@@ -27,8 +26,7 @@ from marketplace.accounts.models import User
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.jobs.models import Dispute, DisputeOutcome, JobRequest, JobStatus
 from marketplace.jobs.transitions import transition
-from marketplace.payments.models import Payment, PaymentStatus
-from marketplace.payments.services import PaymentPending, payment_follow_job, payment_refund
+from marketplace.payments import booking
 
 MAX_TEXT = 2000
 
@@ -90,8 +88,8 @@ def dispute_resolve(
         if dispute is None or not dispute.is_open:
             raise InvalidTransition(_("This job has no open dispute."))
         job = JobRequest.objects.select_for_update().get(pk=job.pk)
-        payment = Payment.objects.select_for_update().filter(job=job).first()
-        captured = payment is not None and payment.status == PaymentStatus.CAPTURED
+        paid = booking.captured_for_update(job=job)
+        captured = paid is not None
         data = {"outcome": outcome, "note": note[:500]}
         if outcome == DisputeOutcome.CONFIRM:
             amount = 0
@@ -105,7 +103,7 @@ def dispute_resolve(
                 closed_at=now,
             )
         else:
-            limit = payment.refundable if captured else job.price
+            limit = paid.refundable if captured else job.price
             amount = limit if refund_amount is None else refund_amount
             if not 0 < amount <= limit:
                 raise ValidationFailed(
@@ -113,7 +111,7 @@ def dispute_resolve(
                     % {"low": 1, "high": limit},
                     code="refund_amount",
                 )
-            still_paid = (payment.refundable - amount) if captured else job.price - amount
+            still_paid = (paid.refundable - amount) if captured else job.price - amount
             data["refund"] = amount
             job = transition(
                 job=job,
@@ -128,7 +126,7 @@ def dispute_resolve(
                 closed_at=now,
             )
             if captured:
-                refund_captured = payment
+                refund_captured = paid
         dispute.outcome = outcome
         dispute.resolved_by = operator
         dispute.resolution_note = note
@@ -146,16 +144,14 @@ def dispute_resolve(
         if not captured:
             job_id = job.pk
             transaction.on_commit(
-                lambda: payment_follow_job(job=JobRequest.objects.get(pk=job_id)), robust=True
+                lambda: booking.follow(job=JobRequest.objects.get(pk=job_id)), robust=True
             )
     if refund_captured is not None:
-        # PaymentPending: the provider call is kept and retried with the same key; nothing lost.
-        with contextlib.suppress(PaymentPending):
-            payment_refund(
-                payment=refund_captured,
-                amount=amount,
-                actor=operator,
-                reason=(_("Dispute: %(note)s") % {"note": note})[:200],
-                now=now,
-            )
+        booking.refund(
+            captured=refund_captured,
+            amount=amount,
+            actor=operator,
+            reason=(_("Dispute: %(note)s") % {"note": note})[:200],
+            now=now,
+        )
     return dispute

@@ -11,11 +11,13 @@ nothing more (`job_for_acceptance`); everyone else still gets "Job not found".
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from marketplace.accounts.models import User
+from marketplace.accounts.roles import Hold
+from marketplace.core import geo
 from marketplace.core.errors import InvalidTransition, NotFound
-from marketplace.helpers import geo
+from marketplace.core.money import share_half_up
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs.models import (
     ASSIGNED,
@@ -27,6 +29,7 @@ from marketplace.jobs.models import (
     OfferStatus,
     Review,
 )
+from marketplace.pricing.models import Market
 
 FEED_LIMIT = 50
 
@@ -44,6 +47,21 @@ def customer_jobs_not_closed(*, user: User) -> QuerySet[JobRequest]:
     awaiting their confirmation or disputed (anything not confirmed, cancelled, expired or
     handed to a professional)."""
     return JobRequest.objects.filter(customer=user).exclude(status__in=CLOSED)
+
+
+OPEN_REQUESTS_MESSAGE = (
+    "You have requests that are still open or in progress. A helper account cannot post or "
+    "follow requests: wait until they are done, or cancel them, before applying."
+)
+
+
+def open_requests_hold(user: User) -> Hold | None:
+    """A customer with requests not closed may not become a helper yet (accounts.roles; jobs
+    registers this check in its AppConfig.ready)."""
+    count = customer_jobs_not_closed(user=user).count()
+    if not count:
+        return None
+    return Hold(code="open_requests", count=count, message=OPEN_REQUESTS_MESSAGE)
 
 
 def jobs_for_helper(*, user: User) -> QuerySet[JobRequest]:
@@ -203,3 +221,37 @@ def job_timeline(*, job: JobRequest) -> QuerySet[JobEvent]:
 
 def jobs_visible_filter(user: User) -> Q:
     return Q(customer=user) | Q(assigned_helper=user)
+
+
+def quote_choices(*, market: Market, start, end) -> list[dict]:
+    """What customers were quoted and what they chose, per category, for requests posted in
+    [start, end): requests, how many chose the helper or the professional at posting, the mean
+    helper price and professional price they saw (minor units), and how many were told that
+    professional installation was free. One aggregate query — the data the pilot's demand model
+    and the price-ratio chart read."""
+    rows = (
+        JobRequest.objects.filter(market=market, created_at__gte=start, created_at__lt=end)
+        .values("category__slug")
+        .annotate(
+            requests=Count("id"),
+            chose_helper=Count("id", filter=Q(choice="helper")),
+            chose_professional=Count("id", filter=Q(choice="professional")),
+            free_install=Count("id", filter=Q(professional_install_free=True)),
+            helper_price_sum=Sum("price"),
+            professional_price_sum=Sum("professional_price"),
+        )
+        .order_by("category__slug")
+    )
+    return [
+        {
+            "category": r["category__slug"],
+            "requests": r["requests"],
+            "chose_helper": r["chose_helper"],
+            "chose_professional": r["chose_professional"],
+            "free_install": r["free_install"],
+            # Means rounded half up to the minor unit, the project's one rounding rule.
+            "mean_helper_price": share_half_up(r["helper_price_sum"], 1, r["requests"]),
+            "mean_professional_price": share_half_up(r["professional_price_sum"], 1, r["requests"]),
+        }
+        for r in rows
+    ]

@@ -15,8 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from marketplace.accounts.models import Role, User
+from marketplace.core import geo
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
-from marketplace.helpers import geo
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.services import helper_record_rating
 from marketplace.jobs import selectors
@@ -35,7 +35,7 @@ from marketplace.jobs.models import (
 )
 from marketplace.jobs.transitions import record_event, transition
 from marketplace.notifications import messages as notify
-from marketplace.payments.services import payment_book, payment_follow_job, payment_ready
+from marketplace.payments import booking
 from marketplace.pricing.models import Market, ServiceCategory
 from marketplace.pricing.services import Quote, quote
 
@@ -332,7 +332,7 @@ def check_can_take(*, job: JobRequest, profile: HelperProfile) -> float:
         raise NotAllowed("You cannot accept your own request")
     if not profile.has_skill(job.category):
         raise NotAllowed("This job needs a skill you have not listed")
-    if settings.PAYMENTS_PROVIDER == "stripe" and not profile.payouts_ready:
+    if booking.payouts_required() and not profile.payouts_ready:
         raise NotAllowed("Set up your payout account before accepting paid jobs")
     distance = geo.haversine_km(profile.lat, profile.lng, job.lat, job.lng)
     if distance > profile.service_radius_km:
@@ -386,7 +386,7 @@ def job_accept(*, job: JobRequest, helper: User, now: datetime | None = None) ->
     if not created:
         JobOffer.objects.filter(pk=offer.pk).update(status=OfferStatus.ACCEPTED, responded_at=now)
     withdraw_pending_offers(job=job, now=now)
-    payment_book(job=job, now=now)
+    booking.book(job=job, now=now)
     notify.job_accepted(job=job)
     return job
 
@@ -419,7 +419,7 @@ def _assigned(job: JobRequest, helper: User) -> None:
 @transaction.atomic
 def job_check_in(*, job: JobRequest, helper: User, now: datetime | None = None) -> JobRequest:
     _assigned(job, helper)
-    if not payment_ready(job=job):
+    if not booking.ready(job=job):
         raise InvalidTransition("The customer has not paid yet; check in once the payment is done")
     return transition(
         job=job,
@@ -578,7 +578,7 @@ def _payment_follows(job: JobRequest) -> None:
     the job's transaction. If the process dies first, the periodic reconciliation does it."""
     job_id = job.pk
     transaction.on_commit(
-        lambda: payment_follow_job(job=JobRequest.objects.get(pk=job_id)), robust=True
+        lambda: booking.follow(job=JobRequest.objects.get(pk=job_id)), robust=True
     )
 
 
@@ -637,3 +637,9 @@ def jobs_auto_confirm_due(*, now: datetime | None = None) -> int:
             job_confirm(job=job, actor=None, now=now)
             count += 1
     return count
+
+
+def job_event_record(*, job: JobRequest, kind: str, data: dict | None = None, actor=None) -> None:
+    """Note on the job's history something another part of the site saw happen to it without
+    changing its status (payments: the customer disputed the charge with their bank)."""
+    record_event(job=job, kind=kind, actor=actor, data=data)

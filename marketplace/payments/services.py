@@ -24,6 +24,7 @@ from marketplace.core.errors import (
     NotAllowed,
     ValidationFailed,
 )
+from marketplace.core.money import share_half_up
 from marketplace.jobs.models import JobRequest
 from marketplace.notifications import messages as notify
 from marketplace.payments import gateway, ledger, providers, selectors
@@ -35,7 +36,6 @@ from marketplace.payments.models import (
     PaymentStatus,
     ProviderCall,
 )
-from marketplace.pricing.services import share_half_up
 
 FINAL = (PaymentStatus.CAPTURED, PaymentStatus.CANCELLED)
 RETRY_AFTER = timedelta(seconds=selectors.RETRY_AFTER_SECONDS)

@@ -7,8 +7,9 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marketplace.helpers.services import helper_payouts_ready_set
 from marketplace.jobs.models import JobRequest
-from marketplace.jobs.transitions import record_event
+from marketplace.jobs.services import job_event_record
 from marketplace.payments import gateway
 from marketplace.payments.models import Payment, PayoutAccount, WebhookEvent
 from marketplace.payments.services import payment_sync
@@ -72,7 +73,7 @@ def _dispatch(stored: WebhookEvent) -> None:
         if payment is not None:
             with transaction.atomic():
                 job = JobRequest.objects.get(pk=payment.job_id)
-                record_event(
+                job_event_record(
                     job=job,
                     kind="payment_disputed",
                     data={"amount": obj.get("amount"), "reason": obj.get("reason", "")},
@@ -92,7 +93,5 @@ def refresh_account(account: PayoutAccount) -> PayoutAccount:
     account.payouts_enabled = remote.payouts_enabled
     account.details_submitted = remote.details_submitted
     account.save()
-    from marketplace.helpers.models import HelperProfile
-
-    HelperProfile.objects.filter(user_id=account.helper_id).update(payouts_ready=account.is_ready)
+    helper_payouts_ready_set(user_id=account.helper_id, ready=account.is_ready)
     return account

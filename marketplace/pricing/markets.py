@@ -1,7 +1,7 @@
 """Opening a market for a new country (issue 12 item 11).
 
 A market is a country the pilot runs in. The country's locale comes from the offline gazetteer
-(`marketplace/helpers/data/countries.csv`, GeoNames): its currency, its main language (one the
+(`marketplace/core/data/countries.csv`, GeoNames): its currency, its main language (one the
 site speaks, else English) and the time zone of its largest city. Commission, cancellation and
 dispatch settings and the whole price book are copied from a template market the operator
 chooses, as numbers: amounts are not converted between currencies, so the operator reviews them
@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from marketplace.core import geo
 from marketplace.core.errors import ValidationFailed
-from marketplace.helpers import geo
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange
 from marketplace.pricing.services import ENTRY_EDITABLE, history_text
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from marketplace.core.errors import ValidationFailed
+from marketplace.core.money import share_half_up
 from marketplace.pricing.bounds import (
     ENTRY_BOUNDS,
     MARKET_BOUNDS,
@@ -20,13 +21,6 @@ from marketplace.pricing.bounds import (
     parse_radius_steps,
 )
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
-
-
-def share_half_up(amount: int, numerator: int, denominator: int) -> int:
-    """amount × numerator ÷ denominator rounded half up, in integers (no floats, no Decimal)."""
-    if amount < 0 or numerator < 0 or denominator <= 0:
-        raise ValueError("share_half_up takes non-negative amounts and a positive denominator")
-    return (amount * numerator * 2 + denominator) // (2 * denominator)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
+from marketplace.core import geo
 from marketplace.core.errors import InvalidTransition, NotAllowed
-from marketplace.helpers import geo
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs.models import CLOSED, Dispute, JobEvent, JobRequest, Review
 from marketplace.messaging.models import Message, ThreadRead

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.accounts.models import Role, User
-from marketplace.helpers.geo import OfflineGazetteer
+from marketplace.core.geo import OfflineGazetteer
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.services import helper_apply, helper_vet
 from marketplace.jobs.dispatch import job_expire

@@ -63,10 +63,10 @@ from django.db.models import Case, Count, DateTimeField, F, Max, Min, Value, Whe
 from django.utils import timezone
 
 from marketplace.accounts.models import Role, User
+from marketplace.core.geo import OfflineGazetteer
 from marketplace.economics.metrics import metrics
 from marketplace.economics.rollup import rollup_refresh
 from marketplace.economics.scope import Scope
-from marketplace.helpers.geo import OfflineGazetteer
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.services import helper_apply, helper_vet
 from marketplace.jobs.dispatch import job_expire
@@ -88,6 +88,7 @@ from marketplace.jobs.services import (
     job_post,
     review_create,
 )
+from marketplace.payments import booking
 from marketplace.payments.models import InvoiceLine, LedgerEntry, Payment, ProviderCall
 from marketplace.payments.services import payment_follow_job
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
@@ -324,7 +325,7 @@ def seed_pilot(
     months = spec.months if months is None else months
     if not 0.25 <= months <= 24:
         raise PilotError("--months must be between 0.25 and 24")
-    if settings.PAYMENTS_PROVIDER != "bill_to_account":
+    if booking.card_payments():
         raise PilotError("seed_pilot needs PAYMENTS_PROVIDER=bill_to_account (no card payments)")
     if settings.GEOCODER != "offline":
         raise PilotError("seed_pilot needs GEOCODER=offline (it locates every request)")

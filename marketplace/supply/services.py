@@ -43,7 +43,7 @@ from django.utils import timezone
 from marketplace.core.days import chunks, day_start, local_date, posted_on
 from marketplace.core.errors import NotAllowed, ValidationFailed
 from marketplace.core.expressions import IntFloor
-from marketplace.helpers.geo import bounding_box
+from marketplace.core.geo import bounding_box
 from marketplace.helpers.models import HelperProfile, HelperStatus, lat_band
 from marketplace.helpers.selectors import KM_PER_DEGREE
 from marketplace.jobs.models import JobEvent, JobOffer, JobRequest, OfferStatus

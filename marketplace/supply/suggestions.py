@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext, ngettext
 
-from marketplace.core.money import format_money
+from marketplace.core.money import format_money, share_half_up
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
-from marketplace.pricing.services import professional_list_price, share_half_up
+from marketplace.pricing.services import professional_list_price
 from marketplace.supply.cells import Cell
 from marketplace.supply.selectors import CellFigures, market_today, supply_demand_totals
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import Role, language_for_market
-from marketplace.helpers import geo
+from marketplace.core import geo
 from marketplace.helpers.models import Weekday
 from marketplace.jobs.services import WallClockTime
 from marketplace.pricing.models import Market, ServiceCategory

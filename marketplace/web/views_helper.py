@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from marketplace.accounts.roles import customer_holds
+from marketplace.core import geo
 from marketplace.core.errors import DomainError, InvalidTransition, NotFound
-from marketplace.helpers import geo
 from marketplace.helpers import services as helper_services
 from marketplace.helpers.models import HelperStatus
 from marketplace.helpers.selectors import helper_profile_for
@@ -59,7 +60,7 @@ def apply(request):
         return redirect("helper:profile")
     role_change = request.user.is_customer
     open_requests = (
-        selectors.customer_jobs_not_closed(user=request.user).count() if role_change else 0
+        sum(hold.count for hold in customer_holds(user=request.user)) if role_change else 0
     )
     form = HelperApplyForm(request.POST or None, initial={"market": account_market(request)})
     if role_change:

@@ -5,7 +5,6 @@ import csv
 import re
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from marketplace.core.errors import DomainError
-from marketplace.payments import onboarding, selectors
+from marketplace.payments import booking, onboarding, selectors
 from marketplace.payments import services as payment_services
 from marketplace.payments.models import PaymentStatus, PayoutAccount
 from marketplace.web.access import customer_required, helper_required, job_or_404, operator_required
@@ -64,7 +63,7 @@ def payouts(request):
     return render(
         request,
         "helper/payouts.html",
-        {"account": account, "card_mode": settings.PAYMENTS_PROVIDER == "stripe"},
+        {"account": account, "card_mode": booking.card_payments()},
     )
 
 

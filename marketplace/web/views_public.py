@@ -11,7 +11,8 @@ from django.http import Http404
 from django.shortcuts import render
 
 from marketplace.core.errors import NotFound
-from marketplace.helpers.selectors import helper_profile_for, helper_public_profile
+from marketplace.helpers.selectors import helper_profile_for
+from marketplace.jobs.public_profiles import helper_public_profile
 
 
 @login_required

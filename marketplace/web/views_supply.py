@@ -11,9 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
+from marketplace.core import geo
 from marketplace.core.formatting import duration_text, percent_text
 from marketplace.core.money import format_money
-from marketplace.helpers import geo
 from marketplace.pricing.models import Market, PriceBookEntry
 from marketplace.supply import selectors, suggestions
 from marketplace.supply.cells import Cell, grid_for

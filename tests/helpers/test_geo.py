@@ -1,4 +1,4 @@
-"""Tests for marketplace.helpers.geo (DESIGN §4): offline geocoding, distances, privacy grid."""
+"""Tests for marketplace.core.geo (DESIGN §4): offline geocoding, distances, privacy grid."""
 
 import csv
 import math
@@ -10,8 +10,8 @@ from geopy.geocoders import Nominatim
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
-from marketplace.helpers import geo
-from marketplace.helpers.geo import (
+from marketplace.core import geo
+from marketplace.core.geo import (
     GeocodingError,
     OfflineGazetteer,
     Place,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from geopy.geocoders import Nominatim
 from geopy.location import Location
 
-from marketplace.helpers import geo
+from marketplace.core import geo
 from marketplace.jobs.models import JobRequest, LocationPrecision
 from marketplace.jobs.services import job_post, resolve_location
 from tests.factories import ZURICH

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from marketplace.core import geo
 from marketplace.core.errors import NotAllowed, ValidationFailed
-from marketplace.helpers import geo
 from marketplace.jobs.models import JobEvent, JobStatus
 from marketplace.jobs.services import job_post
 from marketplace.pricing.models import Market, PriceBookEntry

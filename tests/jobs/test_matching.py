@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from marketplace.accounts.models import Role, User
+from marketplace.core.geo import haversine_km
 from marketplace.helpers.availability import hours_mask, window_hours
-from marketplace.helpers.geo import haversine_km
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.helpers.selectors import helpers_near, helpers_near_naive
 from marketplace.pricing.models import Market, ServiceCategory

@@ -4,8 +4,8 @@ fees never go negative, never exceed what was captured, and add up exactly."""
 from hypothesis import given
 from hypothesis import strategies as st
 
+from marketplace.core.money import share_half_up
 from marketplace.payments.services import refunded_fee_total
-from marketplace.pricing.services import share_half_up
 
 
 @st.composite

@@ -4,7 +4,7 @@ job closes. Checked on the raw response text, so a new field cannot leak them un
 
 import pytest
 
-from marketplace.helpers import geo
+from marketplace.core import geo
 from marketplace.jobs.models import JobRequest
 
 pytestmark = pytest.mark.django_db

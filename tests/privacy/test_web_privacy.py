@@ -4,7 +4,7 @@ distance only; the exact address and phone only for the assigned helper, only wh
 import pytest
 from django.urls import reverse
 
-from marketplace.helpers import geo
+from marketplace.core import geo
 from marketplace.jobs import services
 from marketplace.web.templatetags.money import approx_km
 

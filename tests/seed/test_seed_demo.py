@@ -7,7 +7,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from marketplace.accounts.models import Role, User
-from marketplace.helpers.geo import haversine_km
+from marketplace.core.geo import haversine_km
 from marketplace.helpers.models import AvailabilitySlot, HelperProfile, HelperSkill, HelperStatus
 from marketplace.jobs.models import JobEvent, JobOffer, JobRequest, JobStatus, Review
 from marketplace.seed import demo

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.helpers.geo import haversine_km
+from marketplace.core.geo import haversine_km
 from marketplace.pricing.models import Market
 from marketplace.supply.cells import Cell, Grid, grid_for, reference_latitude
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from marketplace.jobs.selectors import quote_choices
 from marketplace.jobs.services import job_post
-from marketplace.pricing.selectors import quote_choices
 
 pytestmark = pytest.mark.django_db
 

