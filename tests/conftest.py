@@ -1,6 +1,19 @@
-"""Shared fixtures. Named users per role, as in permission tests everywhere in this suite:
-alice (customer), mallory (another customer), bob (vetted helper near alice), carol (another
-vetted helper near alice), dave (helper still waiting for vetting), olga (operator)."""
+"""Shared fixtures.
+
+Named users per role, the base for the permission tests everywhere in this suite (who may see
+and do what: the owner, another person of the same role, each other role):
+
+* alice: customer (the one who posts the jobs), phone +41 79 111;
+* mallory: another customer (someone else's job → 404);
+* bob: vetted helper about 1 km north of central Zürich (`ZURICH`), where the jobs are posted;
+* carol: another vetted helper, about 1.4 km south of it;
+* dave: helper who applied and is still waiting for vetting;
+* olga: operator (staff).
+
+They are built from the factories (`UserFactory`, `OperatorFactory`, `helper_profile` in
+tests/factories.py), with the reference markets and categories (`reference`, `ch`, `pl`,
+`router_wifi`). Jobs, offers, payments, reviews and disputes come from the same module: row
+factories for read-only tests, `posted_job` / `job_at` to go through the services."""
 
 from datetime import timedelta
 

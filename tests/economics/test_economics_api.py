@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from marketplace.jobs.services import job_accept, job_check_in, job_complete, job_confirm, job_post
+from marketplace.jobs.models import JobStatus
 from marketplace.supply.cells import grid_for
+from tests.factories import job_at, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +32,21 @@ def confirmed(alice, bob, router_wifi, django_capture_on_commit_callbacks):
         "customer": alice,
         "category": router_wifi,
         "description": "Please set up my new router",
-        "address": "Bahnhofstrasse 1, 8001 Zürich",
     }
-    job = job_post(**common, now=t)
-    job = job_accept(job=job, helper=bob, now=t + timedelta(minutes=10))
-    job = job_check_in(job=job, helper=bob, now=t + timedelta(minutes=40))
-    job = job_complete(job=job, helper=bob, now=t + timedelta(hours=1))
-    with django_capture_on_commit_callbacks(execute=True):
-        job = job_confirm(job=job, actor=alice, now=t + timedelta(hours=2))
-    job_post(**common, fulfilment="professional", now=datetime(2026, 3, 15, 23, 59, tzinfo=TZ))
+    job = job_at(
+        JobStatus.CONFIRMED,
+        helper=bob,
+        now=t,
+        times={
+            JobStatus.ACCEPTED: t + timedelta(minutes=10),
+            JobStatus.IN_PROGRESS: t + timedelta(minutes=40),
+            JobStatus.COMPLETED: t + timedelta(hours=1),
+            JobStatus.CONFIRMED: t + timedelta(hours=2),
+        },
+        commit_hooks=django_capture_on_commit_callbacks,
+        **common,
+    )
+    posted_job(**common, fulfilment="professional", now=datetime(2026, 3, 15, 23, 59, tzinfo=TZ))
     return job
 
 

@@ -16,7 +16,7 @@ from marketplace.helpers.models import HelperProfile
 from marketplace.helpers.services import helper_apply
 from marketplace.jobs import services as job_services
 from marketplace.jobs.models import JobRequest, JobStatus
-from tests.factories import ZURICH, UserFactory
+from tests.factories import ZURICH, UserFactory, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +24,7 @@ BODY = {"market": "ch", "lat": ZURICH[0], "lng": ZURICH[1], "accept_code_of_cond
 
 
 def post_job(customer, category):
-    return job_services.job_post(
-        customer=customer,
-        category=category,
-        description="The router keeps dropping the connection",
-        lat=ZURICH[0],
-        lng=ZURICH[1],
-    )
+    return posted_job(customer=customer, category=category, lat=ZURICH[0], lng=ZURICH[1])
 
 
 def apply(user, market, **extra):

@@ -4,17 +4,9 @@ from django.urls import reverse
 from marketplace.helpers.models import HelperStatus
 from marketplace.jobs import services
 from marketplace.jobs.models import JobStatus
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
-
-
-def post_job(customer, category):
-    return services.job_post(
-        customer=customer,
-        category=category,
-        description="The router keeps dropping the connection",
-        address="Bahnhofstrasse 1, 8001 Zürich",
-    )
 
 
 def test_vetting_queue_shows_applicants_with_their_details(client, olga, dave, bob):
@@ -94,8 +86,8 @@ def test_helper_list_ignores_unknown_status(client, olga, bob):
 
 
 def test_jobs_list_filters_by_status_and_links_to_details(client, olga, alice, bob, router_wifi):
-    open_job = post_job(alice, router_wifi)
-    done = post_job(alice, router_wifi)
+    open_job = posted_job(customer=alice, category=router_wifi)
+    done = posted_job(customer=alice, category=router_wifi)
     services.job_cancel(job=done, actor=alice, reason="no longer needed")
     client.force_login(olga)
     everything = client.get(reverse("operator:jobs"))
@@ -110,7 +102,7 @@ def test_jobs_list_filters_by_status_and_links_to_details(client, olga, alice, b
 
 
 def test_operator_can_cancel_a_job_free_of_charge(client, olga, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     client.force_login(olga)
     resp = client.post(reverse("operator:cancel", args=[job.pk]), {"reason": ""}, follow=True)
     assert "Give a reason" in resp.text

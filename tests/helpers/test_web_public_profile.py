@@ -10,6 +10,8 @@ from django.urls import reverse
 from marketplace.helpers.models import HelperProfile
 from marketplace.helpers.selectors import public_name
 from marketplace.jobs import services
+from marketplace.jobs.models import JobStatus
+from tests.factories import job_at
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +35,14 @@ def bob_profile(bob) -> HelperProfile:
 def reviewed(alice, bob_profile, bob, carol, router_wifi):
     """Two confirmed jobs for Bob, rated 5 and 4 by Alice."""
     for rating, comment in ((5, "Fixed my Wi-Fi in ten minutes"), (4, "Friendly and on time")):
-        job = services.job_post(
+        job = job_at(
+            JobStatus.CONFIRMED,
             customer=alice,
+            helper=bob,
             category=router_wifi,
             description="Router needs setting up",
-            address=ADDRESS,
+            note="Done",
         )
-        job = services.job_accept(job=job, helper=bob)
-        job = services.job_check_in(job=job, helper=bob)
-        job = services.job_complete(job=job, helper=bob, note="Done")
-        job = services.job_confirm(job=job, actor=alice)
         services.review_create(job=job, author=alice, rating=rating, comment=comment, nps=9)
     bob_profile.refresh_from_db()
     return bob_profile

@@ -18,8 +18,8 @@ from marketplace.core.errors import InvalidTransition, NotAllowed
 from marketplace.helpers.models import HelperProfile
 from marketplace.helpers.services import helper_apply
 from marketplace.jobs.models import JobEvent, JobOffer, JobRequest, JobStatus, OfferStatus
-from marketplace.jobs.services import job_accept, job_cancel, job_post, offer_decline
-from tests.factories import ZURICH, UserFactory, helper_profile
+from marketplace.jobs.services import job_accept, job_cancel, offer_decline
+from tests.factories import ZURICH, UserFactory, helper_profile, posted_job
 
 pytestmark = [
     pytest.mark.postgres,
@@ -58,7 +58,7 @@ def race(*calls, delays=()):
 
 
 def post(customer, category):
-    return job_post(
+    return posted_job(
         customer=customer,
         category=category,
         description="The new router does not connect to the fibre box",

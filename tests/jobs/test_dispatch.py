@@ -15,13 +15,10 @@ from marketplace.jobs.dispatch import job_dispatch, offers_expire_due
 from marketplace.jobs.models import JobEvent, JobOffer, JobStatus, OfferStatus
 from marketplace.jobs.services import (
     job_accept,
-    job_check_in,
-    job_complete,
-    job_post,
     jobs_auto_confirm_due,
     offer_decline,
 )
-from tests.factories import ZURICH, helper_profile
+from tests.factories import ZURICH, helper_profile, job_at, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +31,7 @@ def helper_at(km: float, **extra) -> HelperProfile:
 
 
 def post(customer, category, now, **extra):
-    return job_post(
+    return posted_job(
         customer=customer,
         category=category,
         description="The new router does not connect to the fibre box",
@@ -260,10 +257,17 @@ def test_the_customer_is_never_offered_their_own_job(alice, bob, router_wifi, no
 
 @pytest.fixture
 def completed_job(alice, bob, router_wifi, now):
-    job = post(alice, router_wifi, now)
-    job_accept(job=job, helper=bob, now=now)
-    job_check_in(job=job, helper=bob, now=now)
-    return job_complete(job=job, helper=bob, note="Router set up", now=now)
+    return job_at(
+        JobStatus.COMPLETED,
+        customer=alice,
+        helper=bob,
+        category=router_wifi,
+        note="Router set up",
+        now=now,
+        description="The new router does not connect to the fibre box",
+        lat=ZURICH[0],
+        lng=ZURICH[1],
+    )
 
 
 def test_completed_jobs_are_confirmed_automatically_after_the_delay(completed_job, settings, now):

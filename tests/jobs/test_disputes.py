@@ -17,6 +17,7 @@ from marketplace.payments import ledger
 from marketplace.payments.models import PaymentStatus
 from marketplace.payments.reconcile import authorisations_expiring
 from marketplace.payments.selectors import unbalanced_jobs
+from tests.factories import job_at
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +37,13 @@ def run_on_commit(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def accepted(alice, bob, router_wifi):
-    job = services.job_post(
+    return job_at(
+        JobStatus.ACCEPTED,
         customer=alice,
+        helper=bob,
         category=router_wifi,
         description="Please set up my new router",
-        address=ADDRESS,
     )
-    return services.job_accept(job=job, helper=bob)
 
 
 @pytest.fixture

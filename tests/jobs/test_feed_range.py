@@ -6,18 +6,12 @@ import pytest
 from marketplace.helpers.models import HelperProfile
 from marketplace.jobs.models import JobRequest
 from marketplace.jobs.selectors import in_feed_range, nearby_open_jobs
-from marketplace.jobs.services import job_accept, job_post
-from tests.factories import ZURICH
+from marketplace.jobs.services import job_accept
+from tests.factories import ZURICH, posted_job
 
 
 def _post_at(customer, category, lat, lng) -> JobRequest:
-    return job_post(
-        customer=customer,
-        category=category,
-        description="The router keeps dropping the connection",
-        lat=lat,
-        lng=lng,
-    )
+    return posted_job(customer=customer, category=category, lat=lat, lng=lng)
 
 
 @pytest.fixture

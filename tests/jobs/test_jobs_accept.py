@@ -8,9 +8,9 @@ from marketplace.core.errors import InvalidTransition, NotAllowed, NotFound
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs.models import JobEvent, JobOffer, JobRequest, JobStatus, OfferStatus
 from marketplace.jobs.selectors import job_for_acceptance, job_for_user
-from marketplace.jobs.services import job_accept, job_cancel, job_post, offer_decline
+from marketplace.jobs.services import job_accept, job_cancel, offer_decline
 from marketplace.pricing.models import ServiceCategory
-from tests.factories import ZURICH, helper_profile
+from tests.factories import ZURICH, helper_profile, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def now():
 
 
 def post(customer, category, now):
-    return job_post(
+    return posted_job(
         customer=customer,
         category=category,
         description="The new router does not connect to the fibre box",

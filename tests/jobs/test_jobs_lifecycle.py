@@ -19,7 +19,7 @@ from marketplace.jobs.services import (
     job_post,
     job_release,
 )
-from tests.factories import ZURICH
+from tests.factories import ZURICH, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def now():
 @pytest.fixture
 def job(alice, bob, carol, router_wifi, now):
     """Alice's router job, offered to bob and carol."""
-    return job_post(
+    return posted_job(
         customer=alice,
         category=router_wifi,
         description="The new router does not connect to the fibre box",

@@ -4,32 +4,25 @@ import pytest
 
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.helpers.models import HelperProfile
-from marketplace.jobs.models import JobEvent, ReviewDirection
+from marketplace.jobs.models import JobEvent, JobStatus, ReviewDirection
 from marketplace.jobs.services import (
-    job_accept,
-    job_check_in,
-    job_complete,
-    job_confirm,
-    job_post,
     review_create,
 )
-from tests.factories import ZURICH
+from tests.factories import ZURICH, job_at
 
 pytestmark = pytest.mark.django_db
 
 
 def done_job(customer, helper, category, *, confirm=True):
-    job = job_post(
+    return job_at(
+        JobStatus.CONFIRMED if confirm else JobStatus.COMPLETED,
         customer=customer,
+        helper=helper,
         category=category,
         description="The new router does not connect to the fibre box",
         lat=ZURICH[0],
         lng=ZURICH[1],
     )
-    job_accept(job=job, helper=helper)
-    job_check_in(job=job, helper=helper)
-    job_complete(job=job, helper=helper)
-    return job_confirm(job=job, actor=customer) if confirm else job
 
 
 @pytest.fixture

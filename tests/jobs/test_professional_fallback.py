@@ -8,7 +8,8 @@ from django.urls import reverse
 from marketplace.core.errors import InvalidTransition, NotAllowed
 from marketplace.jobs.dispatch import job_expire
 from marketplace.jobs.models import JobOffer, JobStatus, OfferStatus
-from marketplace.jobs.services import job_accept, job_book_professional, job_post
+from marketplace.jobs.services import job_accept, job_book_professional
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -16,19 +17,9 @@ ZURICH = "Bahnhofstrasse 1, 8001 Zürich"
 WARSAW = "Marszałkowska 1, Warszawa"
 
 
-def post(customer, category, address=ZURICH, **extra):
-    return job_post(
-        customer=customer,
-        category=category,
-        description="The router keeps dropping the connection",
-        address=address,
-        **extra,
-    )
-
-
 def expired(customer, category):
     """A job nobody took: with no helper in range it expires at once, else when its time is up."""
-    job = post(customer, category)
+    job = posted_job(customer=customer, category=category)
     return job if job.status == JobStatus.EXPIRED else job_expire(job=job)
 
 
@@ -54,7 +45,7 @@ def test_an_expired_job_can_be_handed_to_a_professional_in_one_step(alice, bob, 
 def test_while_helpers_are_asked_the_customer_can_switch_and_offers_are_withdrawn(
     alice, bob, carol, router_wifi
 ):
-    job = post(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     assert JobOffer.objects.filter(job=job, status=OfferStatus.PENDING).exists()
 
     job = job_book_professional(job=job, customer=alice)
@@ -67,7 +58,7 @@ def test_while_helpers_are_asked_the_customer_can_switch_and_offers_are_withdraw
 
 
 def test_once_a_helper_accepted_a_professional_cannot_be_booked(alice, bob, router_wifi):
-    job = job_accept(job=post(alice, router_wifi), helper=bob)
+    job = job_accept(job=posted_job(customer=alice, category=router_wifi), helper=bob)
     with pytest.raises(InvalidTransition, match="no helper has taken"):
         job_book_professional(job=job, customer=alice)
 
@@ -79,7 +70,7 @@ def test_only_the_customer_who_posted_can_book_the_professional(alice, mallory, 
 
 
 def test_choosing_the_professional_at_posting_skips_dispatch(alice, bob, router_wifi):
-    job = post(alice, router_wifi, fulfilment="professional")
+    job = posted_job(customer=alice, category=router_wifi, fulfilment="professional")
     assert job.status == JobStatus.PROFESSIONAL
     assert job.choice == "professional"
     assert not job.offers.exists()
@@ -89,7 +80,9 @@ def test_choosing_the_professional_at_posting_skips_dispatch(alice, bob, router_
 
 
 def test_free_installation_is_recorded_with_the_list_price_it_replaced(alice, router_wifi):
-    job = post(alice, router_wifi, address=WARSAW, fulfilment="professional")
+    job = posted_job(
+        customer=alice, category=router_wifi, address=WARSAW, fulfilment="professional"
+    )
     assert job.professional_install_free is True
     assert job.professional_price == 0
     assert job.professional_list_price > 0

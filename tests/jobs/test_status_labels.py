@@ -12,6 +12,7 @@ from django.utils import translation
 from marketplace.jobs import services
 from marketplace.jobs.labels import LABELS, TAKEN_BY_ANOTHER_HELPER, status_label
 from marketplace.jobs.models import JobRequest, JobStatus
+from tests.factories import job_at
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +57,13 @@ CASES = [(status, role) for status in EXPECTED for role in ROLES]
 @pytest.fixture
 def job(alice, bob, router_wifi) -> JobRequest:
     """Alice's job, assigned to Bob; each test then puts it in the status it looks at."""
-    posted = services.job_post(
+    return job_at(
+        JobStatus.ACCEPTED,
         customer=alice,
+        helper=bob,
         category=router_wifi,
         description="Router keeps dropping the connection",
-        address=ADDRESS,
     )
-    return services.job_accept(job=posted, helper=bob)
 
 
 def _set_status(job: JobRequest, status: str) -> JobRequest:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from marketplace.jobs import services
 from marketplace.jobs.models import JobRequest, JobStatus
 from marketplace.payments.models import LedgerEntry, Payment, PaymentStatus
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +23,9 @@ ADDRESS = "Bahnhofstrasse 1, 8001 Zürich"
 
 
 @pytest.fixture
-def job(alice, bob, carol, router_wifi):
-    return services.job_post(
-        customer=alice,
-        category=router_wifi,
-        description="The router keeps dropping the connection",
-        address=ADDRESS,
-    )
+def job(alice, bob, carol):
+    """Alice's router job at ADDRESS, offered to the helpers in range (bob, carol)."""
+    return posted_job(customer=alice)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from marketplace.jobs import services
 from marketplace.jobs.models import JobRequest, JobStatus, Review
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +29,6 @@ def request_data(category, /, **overrides):
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
-
-
-def post_job(customer, category, address=ADDRESS):
-    return services.job_post(
-        customer=customer,
-        category=category,
-        description="The router keeps dropping the connection",
-        address=address,
-    )
 
 
 # --- Quote preview ------------------------------------------------------------------------------
@@ -206,8 +198,8 @@ def test_request_with_a_reversed_time_window_shows_the_service_error(client, ali
 
 
 def test_my_jobs_lists_only_my_jobs(client, alice, mallory, router_wifi):
-    mine = post_job(alice, router_wifi)
-    theirs = post_job(mallory, router_wifi)
+    mine = posted_job(customer=alice, category=router_wifi)
+    theirs = posted_job(customer=mallory, category=router_wifi)
     client.force_login(alice)
     resp = client.get(reverse("customer:jobs"))
     assert reverse("customer:job", args=[mine.pk]) in resp.text
@@ -215,7 +207,9 @@ def test_my_jobs_lists_only_my_jobs(client, alice, mallory, router_wifi):
 
 
 def test_expired_job_offers_the_professional_visit_with_its_price(client, alice, router_wifi):
-    job = post_job(alice, router_wifi, address="Genève")  # no helper anywhere near
+    job = posted_job(
+        customer=alice, category=router_wifi, address="Genève"
+    )  # no helper anywhere near
     assert job.status == JobStatus.EXPIRED
     client.force_login(alice)
     resp = client.get(reverse("customer:job", args=[job.pk]))
@@ -224,7 +218,7 @@ def test_expired_job_offers_the_professional_visit_with_its_price(client, alice,
 
 
 def test_expired_job_where_installation_is_free_says_so(client, alice, router_wifi):
-    job = post_job(alice, router_wifi, address="Marszałkowska 10, Warszawa")
+    job = posted_job(customer=alice, category=router_wifi, address="Marszałkowska 10, Warszawa")
     assert job.status == JobStatus.EXPIRED
     client.force_login(alice)
     resp = client.get(reverse("customer:job", args=[job.pk]))
@@ -233,7 +227,7 @@ def test_expired_job_where_installation_is_free_says_so(client, alice, router_wi
 
 
 def test_job_page_shows_assigned_helper_with_rating_and_timeline(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     services.job_accept(job=job, helper=bob)
     client.force_login(alice)
     resp = client.get(reverse("customer:job", args=[job.pk]))
@@ -244,7 +238,7 @@ def test_job_page_shows_assigned_helper_with_rating_and_timeline(client, alice, 
 
 
 def test_cancel_before_acceptance_is_free(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     client.force_login(alice)
     page = client.get(reverse("customer:cancel", args=[job.pk]))
     assert "Cancelling now is <strong>free</strong>" in page.text
@@ -259,7 +253,7 @@ def test_cancel_before_acceptance_is_free(client, alice, bob, router_wifi):
 def test_cancel_after_the_grace_period_shows_the_fee_before_charging(
     client, alice, bob, router_wifi
 ):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     services.job_accept(job=job, helper=bob, now=timezone.now() - timedelta(hours=2))
     client.force_login(alice)
     assert (
@@ -284,7 +278,7 @@ def test_cancel_after_the_grace_period_shows_the_fee_before_charging(
 
 
 def test_cancel_without_reason_shows_an_error(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     client.force_login(alice)
     resp = client.post(
         reverse("customer:cancel", args=[job.pk]), {"reason": "", "expected_fee": "0"}
@@ -296,7 +290,7 @@ def test_cancel_without_reason_shows_an_error(client, alice, bob, router_wifi):
 
 
 def test_cancel_page_for_a_closed_job_explains_instead_of_failing(client, alice, router_wifi):
-    job = post_job(alice, router_wifi, address="Genève")  # expired at once
+    job = posted_job(customer=alice, category=router_wifi, address="Genève")  # expired at once
     client.force_login(alice)
     resp = client.get(reverse("customer:cancel", args=[job.pk]), follow=True)
     assert resp.status_code == 200
@@ -304,7 +298,7 @@ def test_cancel_page_for_a_closed_job_explains_instead_of_failing(client, alice,
 
 
 def test_confirm_before_completion_shows_a_message(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     client.force_login(alice)
     resp = client.post(reverse("customer:confirm", args=[job.pk]), follow=True)
     assert resp.status_code == 200
@@ -314,7 +308,7 @@ def test_confirm_before_completion_shows_a_message(client, alice, bob, router_wi
 
 
 def _confirmed_job(alice, bob, category):
-    job = post_job(alice, category)
+    job = posted_job(customer=alice, category=category)
     services.job_accept(job=job, helper=bob)
     services.job_check_in(job=job, helper=bob)
     services.job_complete(job=job, helper=bob, note="ok")
@@ -345,7 +339,7 @@ def test_review_without_nps_is_fine_and_cannot_be_repeated(client, alice, bob, r
 
 
 def test_review_before_confirmation_is_refused_with_a_message(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     client.force_login(alice)
     resp = client.post(reverse("customer:review", args=[job.pk]), {"rating": "5"}, follow=True)
     assert resp.status_code == 200

@@ -5,7 +5,7 @@ from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs import services
 from marketplace.jobs.models import JobOffer, JobStatus, OfferStatus
 from marketplace.pricing.models import ServiceCategory
-from tests.factories import UserFactory, helper_profile
+from tests.factories import UserFactory, helper_profile, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +34,6 @@ def apply_data(ch, **overrides):
     }
     data.update(overrides)
     return data
-
-
-def post_job(customer, category):
-    return services.job_post(
-        customer=customer,
-        category=category,
-        description="The router keeps dropping the connection",
-        address=ADDRESS,
-    )
 
 
 # --- Apply -------------------------------------------------------------------------------------
@@ -182,7 +173,7 @@ def test_pause_toggle_stops_and_resumes_offers(client, bob):
 
 
 def test_decline_an_offer(client, alice, bob, carol, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     offer = JobOffer.objects.get(job=job, helper=carol)
     client.force_login(carol)
     resp = client.post(reverse("helper:decline", args=[offer.pk]), follow=True)
@@ -195,7 +186,7 @@ def test_decline_an_offer(client, alice, bob, carol, router_wifi):
 
 
 def test_release_gives_the_job_back(client, alice, bob, carol, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     services.job_accept(job=job, helper=bob)
     client.force_login(bob)
     resp = client.post(reverse("helper:release", args=[job.pk]), {"reason": ""}, follow=True)
@@ -212,7 +203,7 @@ def test_release_gives_the_job_back(client, alice, bob, carol, router_wifi):
 
 
 def test_out_of_order_actions_show_a_message(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     services.job_accept(job=job, helper=bob)
     client.force_login(bob)
     resp = client.post(reverse("helper:complete", args=[job.pk]), {"note": "x"}, follow=True)
@@ -223,7 +214,7 @@ def test_out_of_order_actions_show_a_message(client, alice, bob, router_wifi):
 
 
 def test_too_long_completion_note_is_refused(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     services.job_accept(job=job, helper=bob)
     services.job_check_in(job=job, helper=bob)
     client.force_login(bob)
@@ -235,7 +226,7 @@ def test_too_long_completion_note_is_refused(client, alice, bob, router_wifi):
 
 
 def test_unvetted_helper_sees_why_the_feed_is_empty(client, alice, dave, router_wifi):
-    post_job(alice, router_wifi)
+    posted_job(customer=alice, category=router_wifi)
     client.force_login(dave)
     resp = client.get(reverse("helper:nearby"))
     assert resp.status_code == 200
@@ -244,7 +235,7 @@ def test_unvetted_helper_sees_why_the_feed_is_empty(client, alice, dave, router_
 
 
 def test_helper_review_rejects_bad_rating(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     services.job_accept(job=job, helper=bob)
     services.job_check_in(job=job, helper=bob)
     services.job_complete(job=job, helper=bob)
@@ -265,7 +256,7 @@ def feed_helper():
 
 
 def test_accept_on_the_web_works_from_the_feed(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     erin = feed_helper()
     assert not JobOffer.objects.filter(job=job, helper=erin).exists()
     client.force_login(erin)
@@ -277,7 +268,7 @@ def test_accept_on_the_web_works_from_the_feed(client, alice, bob, router_wifi):
 
 
 def test_accept_too_late_from_the_feed_shows_a_message_not_a_404(client, alice, bob, router_wifi):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     erin = feed_helper()
     services.job_accept(job=job, helper=bob)
     client.force_login(erin)
@@ -293,7 +284,7 @@ def test_accept_too_late_from_the_feed_shows_a_message_not_a_404(client, alice, 
 def test_accept_too_late_with_an_offer_shows_the_message_on_the_job_page(
     client, alice, bob, carol, router_wifi
 ):
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     assert JobOffer.objects.filter(job=job, helper=carol).exists()
     services.job_accept(job=job, helper=bob)
     client.force_login(carol)
@@ -308,7 +299,7 @@ def test_losing_the_race_inside_the_service_never_ends_on_a_404(
     """The job was still open when the page looked it up, and taken just before the UPDATE."""
     from marketplace.jobs import selectors
 
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     real = selectors.job_for_acceptance
 
     def lookup_then_lose(**kwargs):
@@ -325,7 +316,7 @@ def test_losing_the_race_inside_the_service_never_ends_on_a_404(
 
 def test_accept_of_a_job_a_helper_never_could_see_is_still_404(client, alice, bob, router_wifi):
     far = helper_profile(lat=47.3769 + 0.5, lng=8.5417, radius_km=5).user
-    job = post_job(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     services.job_accept(job=job, helper=bob)
     client.force_login(far)
     assert client.post(reverse("helper:accept", args=[job.pk])).status_code == 404

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from marketplace.jobs import services
-from tests.factories import WARSAW, UserFactory, helper_profile
+from tests.factories import WARSAW, UserFactory, helper_profile, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -13,13 +13,9 @@ ADDRESS = "Bahnhofstrasse 1, 8001 Zürich"
 
 
 @pytest.fixture
-def job(alice, bob, carol, router_wifi):
-    return services.job_post(
-        customer=alice,
-        category=router_wifi,
-        description="The router keeps dropping the connection",
-        address=ADDRESS,
-    )
+def job(alice, bob, carol):
+    """Alice's router job at ADDRESS, offered to the helpers in range (bob, carol)."""
+    return posted_job(customer=alice)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from marketplace.jobs.disputes import dispute_open
 from marketplace.messaging import selectors
 from marketplace.messaging.models import Message
 from marketplace.messaging.services import message_post
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +20,9 @@ ADDRESS = "Bahnhofstrasse 1, 8001 Zürich"
 
 
 @pytest.fixture
-def job(alice, bob, carol, router_wifi):
-    return services.job_post(
-        customer=alice,
-        category=router_wifi,
-        description="The router keeps dropping the connection",
-        address=ADDRESS,
-    )
+def job(alice, bob, carol):
+    """Alice's router job at ADDRESS, offered to the helpers in range (bob, carol)."""
+    return posted_job(customer=alice)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from django.utils import translation
 
 from marketplace.core.formatting import DATETIME_FORMAT, datetime_text
 from marketplace.helpers.services import helper_vet
+from marketplace.jobs.models import JobStatus
 from marketplace.jobs.services import (
-    job_accept,
     job_check_in,
     job_complete,
     job_confirm,
@@ -21,6 +21,7 @@ from marketplace.jobs.services import (
 from marketplace.notifications import messages
 from marketplace.notifications.models import Kind, Notification
 from marketplace.payments.models import Provider
+from tests.factories import job_at
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +39,13 @@ def on_commit(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def accepted(alice, bob, router_wifi):
-    job = job_post(
-        customer=alice, category=router_wifi, description="Router drops out", address=ADDRESS
+    return job_at(
+        JobStatus.ACCEPTED,
+        customer=alice,
+        helper=bob,
+        category=router_wifi,
+        description="Router drops out",
     )
-    return job_accept(job=job, helper=bob)
 
 
 def _captured(alice) -> Notification:

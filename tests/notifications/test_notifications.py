@@ -20,13 +20,12 @@ from marketplace.jobs.services import (
     job_complete,
     job_confirm,
     job_on_the_way,
-    job_post,
     jobs_auto_confirm_due,
 )
 from marketplace.notifications.models import Kind, Notification
 from marketplace.notifications.services import email_preferences_set
 from marketplace.notifications.tasks import send_notification_email
-from tests.factories import UserFactory, helper_profile
+from tests.factories import UserFactory, helper_profile, job_at, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,7 @@ ADDRESS = "Bahnhofstrasse 1, 8001 Zürich"
 
 
 def _post(customer, category):
-    return job_post(
+    return posted_job(
         customer=customer,
         category=category,
         description="Router keeps dropping the connection",
@@ -59,8 +58,13 @@ def on_commit(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def accepted(alice, bob, router_wifi):
-    job = _post(alice, router_wifi)
-    return job_accept(job=job, helper=bob)
+    return job_at(
+        JobStatus.ACCEPTED,
+        customer=alice,
+        helper=bob,
+        category=router_wifi,
+        description="Router keeps dropping the connection",
+    )
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from marketplace.jobs.services import job_accept, job_post
+from marketplace.jobs.models import JobStatus
 from marketplace.notifications.models import EmailPreference, Kind, Notification
 from marketplace.notifications.services import notify
+from tests.factories import job_at
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +25,13 @@ def alice_notes(alice):
 
 @pytest.fixture
 def accepted(alice, bob, router_wifi):
-    job = job_post(
+    return job_at(
+        JobStatus.ACCEPTED,
         customer=alice,
+        helper=bob,
         category=router_wifi,
         description="Router keeps dropping the connection",
-        address="Bahnhofstrasse 1, 8001 Zürich",
     )
-    return job_accept(job=job, helper=bob)
 
 
 # --- Web ------------------------------------------------------------------------------------

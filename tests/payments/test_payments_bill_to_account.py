@@ -8,13 +8,13 @@ import pytest
 from django.utils import timezone
 
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from marketplace.jobs.models import JobStatus
 from marketplace.jobs.services import (
     job_accept,
     job_cancel,
     job_check_in,
     job_complete,
     job_confirm,
-    job_post,
     job_release,
 )
 from marketplace.payments import ledger
@@ -22,6 +22,7 @@ from marketplace.payments.models import InvoiceLine, LedgerEntry, PaymentStatus
 from marketplace.payments.reconcile import payments_follow_jobs
 from marketplace.payments.selectors import unbalanced_jobs
 from marketplace.payments.services import payment_refund
+from tests.factories import job_at
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +42,14 @@ def run_on_commit(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def accepted(alice, bob, router_wifi):
-    job = job_post(
+    return job_at(
+        JobStatus.ACCEPTED,
         customer=alice,
+        helper=bob,
         category=router_wifi,
         description="Please set up my new router",
         address=ZURICH,
     )
-    return job_accept(job=job, helper=bob)
 
 
 def done(job, bob, alice, run_on_commit):

@@ -16,13 +16,14 @@ from django.utils import timezone
 
 import tests.payments.test_payments_bill_to_account as invoice_suite
 from marketplace.core.errors import InvalidTransition, ValidationFailed
-from marketplace.jobs.services import job_check_in, job_complete, job_confirm
+from marketplace.jobs.models import JobStatus
 from marketplace.payments import gateway, ledger, providers, reconcile, services
 from marketplace.payments.models import CallStatus, Payment, PaymentStatus, ProviderCall
 from marketplace.payments.reconcile import ReconciliationIncomplete, provider_calls_retry_due
 from marketplace.payments.selectors import unbalanced_jobs
 from marketplace.payments.services import LedgerRefused, PaymentPending, payment_refund
 from marketplace.payments.tasks import reconcile_payments
+from tests.factories import job_at
 
 pytestmark = pytest.mark.django_db
 
@@ -178,17 +179,13 @@ def test_a_ledger_refusal_after_the_provider_answered_fails_the_call_and_says_so
 def confirmed_unsettled(alice, bob, router_wifi):
     """Another job, confirmed, whose capture was left to the periodic reconciliation (the
     worker died between the job's commit and its on-commit hook)."""
-    from marketplace.jobs.services import job_accept, job_post
-
-    job = job_post(
+    job = job_at(
+        JobStatus.CONFIRMED,
         customer=alice,
+        helper=bob,
         category=router_wifi,
         description="The TV decoder shows no signal",
-        address="Bahnhofstrasse 1, 8001 Zürich",
-    )
-    job = job_accept(job=job, helper=bob)
-    job = job_complete(job=job_check_in(job=job, helper=bob), helper=bob)
-    job = job_confirm(job=job, actor=alice)  # on_commit hooks not run
+    )  # on_commit hooks not run
     assert job.payment.status == PaymentStatus.AUTHORISED
     return job
 

@@ -8,7 +8,7 @@ from django.test import Client
 
 from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.helpers.models import HelperProfile
-from marketplace.jobs.models import JobEvent
+from marketplace.jobs.models import JobEvent, JobStatus
 from marketplace.jobs.services import (
     job_accept,
     job_cancel,
@@ -29,6 +29,7 @@ from marketplace.payments.onboarding import onboarding_link
 from marketplace.payments.reconcile import provider_calls_retry_due
 from marketplace.payments.selectors import unbalanced_jobs
 from marketplace.payments.services import PaymentPending, payment_pay, payment_refund
+from tests.factories import job_at
 from tests.stripe_fake import start_fake_stripe
 
 pytestmark = pytest.mark.django_db
@@ -85,10 +86,14 @@ def bob_ready(fake, bob):
 
 @pytest.fixture
 def booked(alice, bob_ready, router_wifi):
-    job = job_post(
-        customer=alice, category=router_wifi, description="Set up my router", address=ZURICH
+    return job_at(
+        JobStatus.ACCEPTED,
+        customer=alice,
+        helper=bob_ready,
+        category=router_wifi,
+        description="Set up my router",
+        address=ZURICH,
     )
-    return job_accept(job=job, helper=bob_ready)
 
 
 def pay(job, alice, card="pm_card_visa"):

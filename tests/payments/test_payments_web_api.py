@@ -3,14 +3,13 @@
 import pytest
 from django.urls import reverse
 
+from marketplace.jobs.models import JobStatus
 from marketplace.jobs.services import (
     job_accept,
-    job_check_in,
-    job_complete,
-    job_confirm,
     job_post,
 )
 from marketplace.payments.models import Payment, PaymentStatus
+from tests.factories import job_at
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +18,15 @@ ZURICH = "Bahnhofstrasse 1, 8001 Zürich"
 
 @pytest.fixture
 def captured(alice, bob, router_wifi, django_capture_on_commit_callbacks):
-    job = job_post(
-        customer=alice, category=router_wifi, description="Set up my router", address=ZURICH
+    return job_at(
+        JobStatus.CONFIRMED,
+        customer=alice,
+        helper=bob,
+        category=router_wifi,
+        description="Set up my router",
+        address=ZURICH,
+        commit_hooks=django_capture_on_commit_callbacks,
     )
-    job = job_complete(
-        job=job_check_in(job=job_accept(job=job, helper=bob), helper=bob), helper=bob
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        job = job_confirm(job=job, actor=alice)
-    return job
 
 
 # --- API -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from marketplace.core.errors import InvalidTransition, NotAllowed, ValidationFai
 from marketplace.jobs import services
 from marketplace.photos.models import JobPhoto
 from marketplace.photos.services import photo_add
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -53,13 +54,9 @@ def upload(data: bytes, name="photo.jpg", content_type="image/jpeg"):
 
 
 @pytest.fixture
-def job(alice, bob, carol, router_wifi):
-    return services.job_post(
-        customer=alice,
-        category=router_wifi,
-        description="The router keeps dropping the connection",
-        address=ADDRESS,
-    )
+def job(alice, bob, carol):
+    """Alice's router job at ADDRESS, offered to the helpers in range (bob, carol)."""
+    return posted_job(customer=alice)
 
 
 @pytest.fixture

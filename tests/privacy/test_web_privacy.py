@@ -7,6 +7,7 @@ from django.urls import reverse
 from marketplace.core import geo
 from marketplace.jobs import services
 from marketplace.web.templatetags.money import approx_km
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -15,13 +16,9 @@ PHONE = "+41 79 111"  # alice's phone, copied onto the job
 
 
 @pytest.fixture
-def job(alice, bob, carol, router_wifi):
-    return services.job_post(
-        customer=alice,
-        category=router_wifi,
-        description="The router keeps dropping the connection",
-        address=ADDRESS,
-    )
+def job(alice, bob, carol):
+    """Alice's router job at ADDRESS, offered to the helpers in range (bob, carol)."""
+    return posted_job(customer=alice)
 
 
 def secrets_of(job):

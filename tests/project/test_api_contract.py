@@ -23,6 +23,7 @@ from marketplace.core.schemas import ADDRESS_OR_LOCATION, BOTH_COORDINATES
 from marketplace.helpers.models import HelperProfile, HelperStatus
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import JobRequest, JobStatus
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -139,13 +140,7 @@ def _refused(resp):
 @pytest.fixture
 def post_job(alice, router_wifi):
     def post(customer=alice, **extra):
-        return jobs.job_post(
-            customer=customer,
-            category=router_wifi,
-            description="The router keeps dropping the connection",
-            address=ADDRESS,
-            **extra,
-        )
+        return posted_job(customer=customer, category=router_wifi, **extra)
 
     return post
 

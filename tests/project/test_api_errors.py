@@ -16,9 +16,9 @@ from django.urls import reverse
 from PIL import Image
 
 from marketplace.jobs import selectors as job_selectors
-from marketplace.jobs import services as job_services
 from marketplace.photos.models import JobPhoto
 from marketplace.pricing import api as pricing_api
+from tests.factories import posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -103,12 +103,7 @@ def test_an_oversized_web_form_is_a_413_page(db):
 @pytest.fixture
 def job(alice, bob, router_wifi, settings, tmp_path):
     settings.PHOTO_ROOT = tmp_path / "photos"
-    return job_services.job_post(
-        customer=alice,
-        category=router_wifi,
-        description="The router keeps dropping the connection",
-        address="Bahnhofstrasse 1, 8001 Zürich",
-    )
+    return posted_job(customer=alice, category=router_wifi)
 
 
 def _noise_png(side: int) -> bytes:

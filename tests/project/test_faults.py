@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 import tests.payments.test_payments_stripe as stripe_suite
 from marketplace.helpers.models import HelperProfile
 from marketplace.jobs.models import JobEvent, JobRequest, JobStatus, OfferStatus
-from marketplace.jobs.services import job_accept, job_check_in, job_complete, job_confirm, job_post
+from marketplace.jobs.services import job_check_in, job_complete, job_confirm
 from marketplace.jobs.tasks import auto_confirm_completed_jobs
 from marketplace.payments import ledger, reconcile
 from marketplace.payments.models import (
@@ -32,6 +32,7 @@ from marketplace.payments.reconcile import provider_calls_retry_due
 from marketplace.payments.selectors import unbalanced_jobs
 from marketplace.payments.services import PaymentPending, payment_refund
 from marketplace.payments.tasks import reconcile_payments
+from tests.factories import job_at, posted_job
 
 ZURICH = "Bahnhofstrasse 1, 8001 Zürich"
 LATER = timedelta(minutes=5)  # past the provider-call retry delay (payments.services.RETRY_AFTER)
@@ -45,8 +46,20 @@ pay = stripe_suite.pay
 
 
 def post(alice, router_wifi) -> JobRequest:
-    return job_post(
+    return posted_job(
         customer=alice, category=router_wifi, description="Router drops the wifi", address=ZURICH
+    )
+
+
+def completed(alice, bob, router_wifi) -> JobRequest:
+    """Posted as `post` does, accepted, checked in and completed by bob (no note)."""
+    return job_at(
+        JobStatus.COMPLETED,
+        customer=alice,
+        helper=bob,
+        category=router_wifi,
+        description="Router drops the wifi",
+        address=ZURICH,
     )
 
 
@@ -146,10 +159,7 @@ def test_a_connection_really_killed_mid_acceptance_on_postgresql(api_as, alice, 
 def test_losing_the_database_at_confirmation_leaves_job_and_payment_untouched(
     api_as, alice, bob, router_wifi
 ):
-    job = post(alice, router_wifi)
-    job = job_complete(
-        job=job_check_in(job=job_accept(job=job, helper=bob), helper=bob), helper=bob
-    )
+    job = completed(alice, bob, router_wifi)
     api = api_as(alice)
     with database_fails_on('INSERT INTO "jobs_jobevent"'):
         resp = api.post(f"/api/jobs/{job.pk}/confirm")
@@ -176,10 +186,7 @@ def test_losing_the_database_during_the_capture_after_confirmation_is_reconciled
 ):
     """The job's transaction committed; the capture that follows it fails. The customer still
     sees the confirmation, and the periodic reconciliation captures exactly once."""
-    job = post(alice, router_wifi)
-    job = job_complete(
-        job=job_check_in(job=job_accept(job=job, helper=bob), helper=bob), helper=bob
-    )
+    job = completed(alice, bob, router_wifi)
     with database_fails_on('INSERT INTO "payments_ledgerentry"'):
         resp = api_as(alice).post(f"/api/jobs/{job.pk}/confirm")
     assert resp.status_code == 200
@@ -237,11 +244,7 @@ def run_worker() -> None:
 def completed_jobs(alice, bob, router_wifi, n: int) -> list[JobRequest]:
     jobs = []
     for _ in range(n):
-        job = post(alice, router_wifi)
-        job = job_complete(
-            job=job_check_in(job=job_accept(job=job, helper=bob), helper=bob), helper=bob
-        )
-        jobs.append(job)
+        jobs.append(completed(alice, bob, router_wifi))
     JobRequest.objects.filter(pk__in=[j.pk for j in jobs]).update(
         completed_at=timezone.now() - timedelta(days=3)
     )

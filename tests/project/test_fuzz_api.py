@@ -46,6 +46,7 @@ from marketplace.messaging.services import message_post
 from marketplace.notifications.models import Notification
 from marketplace.photos.services import photo_add
 from marketplace.pricing.models import Market, PriceBookEntry, ServiceCategory
+from tests.factories import posted_job
 
 # Operations left out, and why: none. Every operation of the document is fuzzed. (The Stripe
 # webhook, which needs a signature, is a plain Django view at /payments/stripe/webhook/, outside
@@ -114,13 +115,7 @@ def world(db, settings, tmp_path, alice, mallory, bob, carol, dave, olga, router
     settings.PHOTO_ROOT = tmp_path / "photos"
 
     def post(customer=alice, **extra):
-        return jobs.job_post(
-            customer=customer,
-            category=router_wifi,
-            description="The router keeps dropping the connection",
-            address="Bahnhofstrasse 1, 8001 Zürich",
-            **extra,
-        )
+        return posted_job(customer=customer, category=router_wifi, **extra)
 
     post()  # open, offered to bob and carol
     post(customer=mallory)  # someone else's

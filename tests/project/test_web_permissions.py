@@ -7,7 +7,7 @@ from django.urls import reverse
 from marketplace.helpers.models import HelperStatus
 from marketplace.jobs import services
 from marketplace.jobs.models import JobOffer, JobStatus
-from tests.factories import UserFactory
+from tests.factories import UserFactory, posted_job
 
 pytestmark = pytest.mark.django_db
 
@@ -15,13 +15,9 @@ ADDRESS = "Bahnhofstrasse 1, 8001 Zürich"
 
 
 @pytest.fixture
-def job(alice, bob, carol, router_wifi):
-    return services.job_post(
-        customer=alice,
-        category=router_wifi,
-        description="The router keeps dropping the connection",
-        address=ADDRESS,
-    )
+def job(alice, bob, carol):
+    """Alice's router job at ADDRESS, offered to the helpers in range (bob, carol)."""
+    return posted_job(customer=alice)
 
 
 def pages(job):

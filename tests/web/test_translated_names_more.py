@@ -9,11 +9,12 @@ from django.utils import translation
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.economics.whatif import current_whatif
-from marketplace.jobs.services import job_accept, job_post
+from marketplace.jobs.services import job_accept
 from marketplace.notifications.models import Kind, Notification
 from marketplace.pricing.models import PriceBookEntry, ServiceCategory
 from marketplace.supply.selectors import market_today
 from marketplace.web.forms import HelperApplyForm
+from tests.factories import posted_job
 from tests.supply_rows import stat, zurich_cell
 
 pytestmark = pytest.mark.django_db
@@ -33,15 +34,6 @@ def unpriced(reference) -> ServiceCategory:
     )
 
 
-def _post(customer, category, address=ADDRESS):
-    return job_post(
-        customer=customer,
-        category=category,
-        description="The router keeps dropping the connection",
-        address=address,
-    )
-
-
 # --- Notifications: in the recipient's language --------------------------------------------------
 
 
@@ -50,7 +42,7 @@ def test_notifications_name_the_category_in_each_recipients_language(alice, bob,
     type(bob).objects.filter(pk=bob.pk).update(language="de")
     alice.refresh_from_db()
     bob.refresh_from_db()
-    job = _post(alice, router_wifi)
+    job = posted_job(customer=alice, category=router_wifi)
     offer = Notification.objects.get(user=bob, kind=Kind.NEW_OFFER, job=job)
     assert "Router- und WLAN-Einrichtung" in offer.title, offer.title
     assert "Router & Wi-Fi setup" not in offer.body
@@ -62,7 +54,7 @@ def test_notifications_name_the_category_in_each_recipients_language(alice, bob,
 def test_an_english_recipient_reads_the_english_name(alice, bob, router_wifi):
     type(alice).objects.filter(pk=alice.pk).update(language="en")
     alice.refresh_from_db()
-    job = job_accept(job=_post(alice, router_wifi), helper=bob)
+    job = job_accept(job=posted_job(customer=alice, category=router_wifi), helper=bob)
     note = Notification.objects.get(user=alice, kind=Kind.JOB_ACCEPTED, job=job)
     assert "Router & Wi-Fi setup" in note.body
 
@@ -205,7 +197,7 @@ def test_the_quote_with_the_device_location_has_no_such_note(client, alice, rout
 
 
 def test_the_customers_job_page_still_says_it_after_booking(client, alice, router_wifi):
-    job = _post(alice, router_wifi, address="Zürich")
+    job = posted_job(customer=alice, category=router_wifi, address="Zürich")
     assert job.location_precision == "town"
     client.force_login(alice)
     page = client.get(reverse("customer:job", args=[job.pk])).content.decode()
