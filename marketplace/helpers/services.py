@@ -289,3 +289,22 @@ def helper_payouts_ready_set(*, user_id: int, ready: bool) -> None:
     """Payments learnt whether this helper's payout account can be paid; matching and
     acceptance read the mirror (`HelperProfile.payouts_ready`)."""
     HelperProfile.objects.filter(user_id=user_id).update(payouts_ready=ready)
+
+
+def helper_home_locate(*, address: str, lat, lng, country: str | None) -> geo.Place:
+    """Where a helper lives: browser coordinates win (the town is looked up); otherwise the
+    address is geocoded within the market's `country`. ValidationFailed (geocoding_failed)
+    with a message for people when neither works."""
+    try:
+        if lat is not None and lng is not None:
+            place = geo.reverse(lat, lng)
+            return geo.Place(
+                lat=lat,
+                lng=lng,
+                city=place.city if place else "",
+                country=place.country if place else "",
+                display=address,
+            )
+        return geo.geocode(address, country_codes=[country] if country else None)
+    except geo.GeocodingError as exc:
+        raise ValidationFailed(str(exc), code="geocoding_failed") from None

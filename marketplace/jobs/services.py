@@ -490,14 +490,36 @@ def job_confirm(*, job: JobRequest, actor: User | None, now: datetime | None = N
     return job
 
 
+@dataclass(frozen=True)
+class CancellationPolicy:
+    """The market's cancellation rule as it applies to one job."""
+
+    fee: int  # what cancelling costs after the free period (the market's fee, at most the price)
+    free_minutes: int  # the free period after a helper accepts
+    free_until: datetime | None  # when it ends, if a helper has accepted and it is still running
+
+
+def cancellation_policy(*, job: JobRequest, now: datetime) -> CancellationPolicy:
+    """Cancelling is free until a helper has accepted plus the market's grace period; then it
+    costs the market's fee, never more than the price."""
+    market = job.market
+    fee = min(market.cancellation_fee, job.price)
+    free_until = None
+    if job.accepted_at is not None and fee:
+        deadline = job.accepted_at + timedelta(minutes=market.cancellation_free_minutes)
+        if now <= deadline:
+            free_until = deadline
+    return CancellationPolicy(
+        fee=fee, free_minutes=market.cancellation_free_minutes, free_until=free_until
+    )
+
+
 def cancellation_fee_for(*, job: JobRequest, now: datetime) -> int:
-    """Free until a helper has accepted plus the market's grace period; then the policy fee."""
+    """What the customer pays for cancelling now (`cancellation_policy`)."""
     if job.status not in ASSIGNED or job.accepted_at is None:
         return 0
-    grace = timedelta(minutes=job.market.cancellation_free_minutes)
-    if now <= job.accepted_at + grace:
-        return 0
-    return min(job.market.cancellation_fee, job.price)
+    policy = cancellation_policy(job=job, now=now)
+    return 0 if policy.free_until is not None else policy.fee
 
 
 @transaction.atomic

@@ -15,8 +15,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import Role, language_for_market
-from marketplace.core import geo
+from marketplace.core.errors import ValidationFailed
 from marketplace.helpers.models import Weekday
+from marketplace.helpers.services import helper_home_locate
 from marketplace.jobs.services import WallClockTime
 from marketplace.pricing.models import Market, ServiceCategory
 
@@ -125,7 +126,7 @@ class EmailLoginForm(AuthenticationForm):
 class LocationFieldsMixin:
     """An address text field plus hidden lat/lng filled by the optional "use my location" button.
     Coordinates from the browser win; otherwise the address is geocoded by the service (jobs) or
-    by `resolve_home` (helpers)."""
+    by `helpers.services.helper_home_locate` (helpers)."""
 
     def _coordinates(self) -> tuple[float, float] | None:
         lat, lng = self.cleaned_data.get("lat"), self.cleaned_data.get("lng")
@@ -374,24 +375,6 @@ class AvailabilityFieldsMixin:
         return slots
 
 
-def resolve_home(*, address: str, lat, lng, country: str | None) -> geo.Place:
-    """Browser coordinates win (the town is looked up); otherwise the address is geocoded within
-    the market's country. Raises forms.ValidationError with a message for people."""
-    try:
-        if lat is not None and lng is not None:
-            place = geo.reverse(lat, lng)
-            return geo.Place(
-                lat=lat,
-                lng=lng,
-                city=place.city if place else "",
-                country=place.country if place else "",
-                display=address,
-            )
-        return geo.geocode(address, country_codes=[country] if country else None)
-    except geo.GeocodingError as exc:
-        raise forms.ValidationError(str(exc)) from None
-
-
 class HelperProfileForm(AvailabilityFieldsMixin, LocationFieldsMixin, Form):
     address = address_field(
         label=_("Home address or town"),
@@ -449,14 +432,14 @@ class HelperProfileForm(AvailabilityFieldsMixin, LocationFieldsMixin, Form):
             return data
         market = self._market()
         try:
-            place = resolve_home(
+            place = helper_home_locate(
                 address=address,
                 lat=coords[0] if coords else None,
                 lng=coords[1] if coords else None,
                 country=market.country if market else None,
             )
-        except forms.ValidationError as exc:
-            self.add_error("address", exc)
+        except ValidationFailed as exc:
+            self.add_error("address", str(exc.message))
             return data
         if market and place.country != market.country:
             self.add_error(

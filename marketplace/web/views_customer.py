@@ -1,7 +1,5 @@
 """Customer pages: request help, my jobs, job detail with confirm / cancel / review."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -234,7 +232,15 @@ def cancel(request, job_id: int):
             data["expected_fee"] = str(fee)
             form = CancelForm(data)
             form.is_valid()
-    context = {"job": job, "form": form, "fee": fee, **_cancellation_policy(job, now)}
+    policy = services.cancellation_policy(job=job, now=now)
+    context = {
+        "job": job,
+        "form": form,
+        "fee": fee,
+        "policy_fee": policy.fee,
+        "free_minutes": policy.free_minutes,
+        "free_until": policy.free_until,
+    }
     return render(request, "customer/cancel.html", context)
 
 
@@ -255,23 +261,6 @@ def _cancelled(request, job):
         text = gettext("Your request is cancelled.")
     messages.success(request, text)
     return redirect("customer:job", job_id=job.pk)
-
-
-def _cancellation_policy(job, now) -> dict:
-    """The market's policy as the cancel page states it, and until when it is free (if a helper
-    has accepted and the free period is still running)."""
-    market = job.market
-    policy_fee = min(market.cancellation_fee, job.price)
-    free_until = None
-    if job.accepted_at is not None and policy_fee:
-        deadline = job.accepted_at + timedelta(minutes=market.cancellation_free_minutes)
-        if now <= deadline:
-            free_until = deadline
-    return {
-        "policy_fee": policy_fee,
-        "free_minutes": market.cancellation_free_minutes,
-        "free_until": free_until,
-    }
 
 
 @customer_required
