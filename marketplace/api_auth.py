@@ -5,7 +5,6 @@ from django.conf import settings
 from ninja.security import APIKeyCookie, HttpBearer
 
 from marketplace.accounts.services import api_token_authenticate
-from marketplace.core.errors import NotAllowed
 
 
 class TokenAuth(HttpBearer):
@@ -47,9 +46,3 @@ class SessionAuth(APIKeyCookie):
 
 
 API_AUTH = [TokenAuth(), SessionAuth()]
-
-
-def require_operator(request) -> None:
-    """Operator-only API operations: 403 for any other authenticated account."""
-    if not request.auth.is_operator:
-        raise NotAllowed("Operators only")

@@ -7,7 +7,7 @@ from ninja.schema import DjangoGetter
 from pydantic import BaseModel, StrictFloat, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from marketplace.core.errors import ValidationFailed
+from marketplace.core.errors import NotAllowed, ValidationFailed
 
 
 class ErrorOut(Schema):
@@ -100,3 +100,9 @@ class InputSchema(Schema):
         if not isinstance(raw, dict | BaseModel):
             raise PydanticCustomError("model_type", "Input should be a JSON object")
         return data
+
+
+def require_operator(request) -> None:
+    """Operator-only API operations: 403 for any other authenticated account."""
+    if not request.auth.is_operator:
+        raise NotAllowed("Operators only")

@@ -5,9 +5,8 @@ from typing import Literal
 
 from ninja import Router, Schema
 
-from marketplace.api_auth import require_operator
 from marketplace.core import tasks
-from marketplace.core.schemas import MAX_OFFSET, errors
+from marketplace.core.schemas import MAX_OFFSET, errors, require_operator
 
 router = Router(tags=["tasks"])
 

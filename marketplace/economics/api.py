@@ -19,9 +19,8 @@ from zoneinfo import ZoneInfo
 from ninja import Field, Query, Router, Schema
 from pydantic import StrictBool, StrictInt, create_model
 
-from marketplace.api_auth import require_operator
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.schemas import InputSchema, errors
+from marketplace.core.schemas import InputSchema, errors, require_operator
 from marketplace.economics import metrics as m
 from marketplace.economics import whatif as w
 from marketplace.pricing.selectors import category_by_slug, market_by_code

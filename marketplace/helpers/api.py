@@ -2,7 +2,6 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt
 
-from marketplace.api_auth import require_operator
 from marketplace.core.errors import NotFound
 from marketplace.core.schemas import (
     CITY_MAX_LENGTH,
@@ -13,6 +12,7 @@ from marketplace.core.schemas import (
     Longitude,
     Text,
     errors,
+    require_operator,
 )
 from marketplace.helpers import services
 from marketplace.helpers.models import HelperProfile, HelperStatus

@@ -251,7 +251,7 @@ def helper_reject(*, profile: HelperProfile, actor: User, reason: str) -> Helper
 def helper_suspend(*, profile: HelperProfile, actor: User, reason: str) -> HelperProfile:
     """Suspended helpers get no offers and cannot accept; jobs they hold stay theirs. Every
     session of theirs ends and their API tokens are revoked (they may log in again to read why)."""
-    from marketplace.security.sessions import user_end_all_sessions
+    from marketplace.accounts.sessions import user_end_all_sessions
 
     _require_operator(actor)
     if not (reason or "").strip():

@@ -9,13 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace.core.errors import DomainError, NotFound
+from marketplace.jobs.access import job_or_404
 from marketplace.messaging import services
-from marketplace.web.access import (
-    customer_required,
-    helper_required,
-    job_or_404,
-    operator_required,
-)
+from marketplace.security.access import customer_required, helper_required, operator_required
 
 
 def _post(request, job_id: int, namespace: str):

@@ -14,9 +14,8 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 from pydantic import StrictInt
 
-from marketplace.api_auth import require_operator
 from marketplace.core.errors import NotAllowed, NotFound, ValidationFailed
-from marketplace.core.schemas import MAX_OFFSET, InputSchema, as_utc, errors
+from marketplace.core.schemas import MAX_OFFSET, InputSchema, as_utc, errors, require_operator
 from marketplace.jobs.selectors import job_for_user
 from marketplace.payments import onboarding, reconcile, selectors, services
 from marketplace.payments.models import Payment

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.core.errors import DomainError, NotFound
+from marketplace.jobs.access import job_or_404
 from marketplace.photos import selectors, services
 from marketplace.photos.models import JobPhoto, PhotoKind
-from marketplace.web.access import customer_required, helper_required, job_or_404
+from marketplace.security.access import customer_required, helper_required
 
 
 def photo_response(photo: JobPhoto) -> FileResponse:

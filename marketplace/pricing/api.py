@@ -5,9 +5,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from pydantic import StrictBool, StrictInt, field_validator
 
-from marketplace.api_auth import require_operator
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.schemas import MAX_OFFSET, InputSchema, errors
+from marketplace.core.schemas import MAX_OFFSET, InputSchema, errors, require_operator
 from marketplace.pricing.bounds import ENTRY_BOUNDS, MARKET_BOUNDS, MAX_RADIUS_KM, Bound
 from marketplace.pricing.models import Market, PriceBookEntry, PriceChange, ServiceCategory
 from marketplace.pricing.selectors import price_changes

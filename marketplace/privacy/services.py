@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
+from marketplace.accounts.sessions import user_end_all_sessions
 from marketplace.core import geo
 from marketplace.core.errors import InvalidTransition, NotAllowed
 from marketplace.helpers.models import HelperProfile, HelperStatus
@@ -28,7 +29,6 @@ from marketplace.notifications.models import EmailPreference, Notification
 from marketplace.payments.models import CallStatus, Payment, PaymentStatus, ProviderCall
 from marketplace.photos.models import JobPhoto
 from marketplace.privacy.models import ErasureRecord
-from marketplace.security.sessions import user_end_all_sessions
 
 ERASED = "[erased]"
 # Keys of JobEvent.data that hold free text someone typed (cancel/release/dispute reasons, notes).

@@ -10,9 +10,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from pydantic import StrictInt
 
-from marketplace.api_auth import require_operator
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.schemas import InputSchema, errors
+from marketplace.core.schemas import InputSchema, errors, require_operator
 from marketplace.pricing.models import PriceBookEntry
 from marketplace.pricing.selectors import category_by_slug, market_by_code
 from marketplace.supply import selectors, suggestions

@@ -3,8 +3,8 @@
 from django.shortcuts import render
 
 from marketplace.core.errors import DomainError
+from marketplace.pricing.forms import QuoteForm
 from marketplace.pricing.services import quote as quote_for
-from marketplace.web.forms import QuoteForm
 
 
 def home(request):

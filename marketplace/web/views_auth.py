@@ -7,8 +7,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from marketplace.accounts.services import user_sign_up
 from marketplace.core.errors import DomainError
+from marketplace.core.pages import add_domain_error
+from marketplace.helpers.access import SIGNUP_MARKET_SESSION_KEY
 from marketplace.security.ratelimit import form_email, rate_limit
-from marketplace.web.access import SIGNUP_MARKET_SESSION_KEY, add_domain_error, home_url_for
+from marketplace.web.access import home_url_for
 from marketplace.web.forms import EmailLoginForm, SignUpForm
 
 

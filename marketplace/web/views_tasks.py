@@ -1,7 +1,7 @@
 """Operators' view of the background queue (/operator/tasks/): recent failed runs with their
 error and attempt number, pending runs, and "retry now" for a failed one; below them the
 payment provider calls that failed or still wait for the provider, with "retry now". Included
-under the operator namespace by marketplace/web/urls.py (`operator:tasks`, `operator:task_retry`,
+under the operator namespace by marketplace/urls.py (`operator:tasks`, `operator:task_retry`,
 `operator:payment_call_retry`)."""
 
 from django.contrib import messages
@@ -14,7 +14,7 @@ from marketplace.core import tasks
 from marketplace.core.errors import DomainError
 from marketplace.payments import reconcile as payment_reconcile
 from marketplace.payments import selectors as payment_selectors
-from marketplace.web.access import operator_required
+from marketplace.security.access import operator_required
 
 LIMIT = 50
 

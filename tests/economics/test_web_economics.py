@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from marketplace.economics.forms import Period
 from marketplace.economics.metrics import MonthRow, metrics
 from marketplace.economics.scope import Scope
 from marketplace.economics.verdict import diagnoses, verdict
@@ -25,7 +26,6 @@ from marketplace.jobs.services import (
 )
 from marketplace.pricing.services import market_update
 from marketplace.supply.selectors import market_today
-from marketplace.web.forms_economics import Period
 from tests.factories import ZURICH, helper_profile
 
 pytestmark = pytest.mark.django_db

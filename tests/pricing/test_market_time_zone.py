@@ -164,7 +164,7 @@ def test_a_plain_naive_datetime_is_still_refused(alice, router_wifi):
 
 
 def test_the_form_gives_wall_clock_times_and_keeps_offsets():
-    from marketplace.web.forms import WallClockDateTimeField
+    from marketplace.jobs.forms import WallClockDateTimeField
 
     field = WallClockDateTimeField(required=False)
     typed = field.clean("2026-01-12T10:00")

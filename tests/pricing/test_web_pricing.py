@@ -282,7 +282,7 @@ def test_a_reason_is_required_to_save(operator_client, ch_router):
 
 def test_service_errors_become_form_errors_not_500(operator_client, ch_router, monkeypatch):
     from marketplace.core.errors import ValidationFailed
-    from marketplace.web import views_pricing
+    from marketplace.pricing.views import prices as views_pricing
 
     def refuse(**kwargs):
         raise ValidationFailed("Someone changed the bounds meanwhile")

@@ -207,7 +207,7 @@ def test_a_lost_database_is_still_503_not_500(alice, api_as, monkeypatch):
 @override_settings(DEBUG=False)
 def test_web_pages_keep_the_html_500(alice, monkeypatch):
     """Only the API answers JSON; a failing web page is still the 500 page."""
-    from marketplace.web import views_customer
+    from marketplace.jobs.views import customer as views_customer
 
     monkeypatch.setattr(views_customer.selectors, "jobs_for_customer", _boom)
     client = Client(raise_request_exception=False)

@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from marketplace.accounts.models import ApiToken, User
 from marketplace.accounts.services import api_token_create
+from marketplace.accounts.sessions import user_end_all_sessions
 from marketplace.helpers.models import HelperStatus
 from marketplace.helpers.services import helper_suspend
-from marketplace.security.sessions import user_end_all_sessions
 
 pytestmark = pytest.mark.django_db
 

@@ -35,6 +35,9 @@ CUSTOMER_AND_HELPER_SOURCES = (
     "templates/helper/",
     "templates/partials/",
     "marketplace/web/forms.py",
+    "marketplace/core/forms.py",
+    "marketplace/jobs/forms.py",
+    "marketplace/helpers/forms.py",
     "marketplace/jobs/models.py",
 )
 ADDRESS = "Bahnhofstrasse 1, 8001 Zürich"
@@ -322,8 +325,8 @@ def test_market_default_languages():
 
 @pytest.mark.django_db
 def test_status_labels_and_form_labels_are_translated(reference):
+    from marketplace.jobs.forms import JobRequestForm
     from marketplace.jobs.models import JobStatus
-    from marketplace.web.forms import JobRequestForm
 
     with translation.override("pl"):
         assert str(JobStatus.OPEN.label) == "Szukamy pomocnika"

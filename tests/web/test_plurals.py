@@ -175,7 +175,7 @@ def test_the_suggestion_reason_counts_days_and_requests():
 
 
 def test_the_supply_page_says_request_or_requests(client, ch, monkeypatch):
-    from marketplace.web import views_supply
+    from marketplace.supply import views as views_supply
 
     client.force_login(OperatorFactory(email="ola.supply@example.com", language="en"))
     html = client.get(reverse("operator:supply"), {"market": "ch"}).content.decode()

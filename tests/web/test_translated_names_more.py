@@ -9,11 +9,11 @@ from django.utils import translation
 
 from marketplace.core.errors import ValidationFailed
 from marketplace.economics.whatif import current_whatif
+from marketplace.helpers.forms import HelperApplyForm
 from marketplace.jobs.services import job_accept
 from marketplace.notifications.models import Kind, Notification
 from marketplace.pricing.models import PriceBookEntry, ServiceCategory
 from marketplace.supply.selectors import market_today
-from marketplace.web.forms import HelperApplyForm
 from tests.factories import posted_job
 from tests.supply_rows import stat, zurich_cell
 

@@ -1,8 +1,0 @@
-from django.urls import path
-
-from marketplace.security import views
-
-urlpatterns = [
-    path("", views.account_security, name="account_security"),
-    path("logout-all/", views.logout_everywhere, name="logout_all"),
-]
