@@ -1,5 +1,5 @@
 """Quoting over the supply benchmark's jobs (issue 3): `quote()` latency, and the quote/choice
-summary of a market × month (`pricing.selectors.quote_choices`, one aggregate query) against a
+summary of a market × month (`jobs.selectors.quote_choices`, one aggregate query) against a
 naive Python loop over the same rows, with a check that both agree."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 from benchmarks.supply_data import MONTH, MONTH_MARKET, Timing, month_window
+from marketplace.core.money import share_half_up
 from marketplace.jobs.models import JobRequest
+from marketplace.jobs.selectors import quote_choices
 from marketplace.pricing.models import Market, ServiceCategory
-from marketplace.pricing.selectors import quote_choices
-from marketplace.pricing.services import quote, share_half_up
+from marketplace.pricing.services import quote
 
 
 def naive_choices(market: Market, start, end) -> list[dict]:
