@@ -2,7 +2,6 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictBool, StrictInt
 
-from marketplace.core.errors import NotFound
 from marketplace.core.schemas import (
     CITY_MAX_LENGTH,
     HELPER_REASON_MAX_LENGTH,
@@ -16,7 +15,7 @@ from marketplace.core.schemas import (
 )
 from marketplace.helpers import services
 from marketplace.helpers.models import HelperProfile, HelperStatus
-from marketplace.helpers.selectors import helper_profile_for
+from marketplace.helpers.selectors import applied_helper_profile
 from marketplace.helpers.services import MAX_BIO_LENGTH, MAX_RADIUS_KM
 from marketplace.pricing.models import Market, ServiceCategory
 
@@ -174,10 +173,7 @@ def _categories(slugs: list[str]) -> list[ServiceCategory]:
 
 
 def _my_profile(request) -> HelperProfile:
-    profile = helper_profile_for(request.auth)
-    if profile is None:
-        raise NotFound("You have not applied as a helper")
-    return profile
+    return applied_helper_profile(request.auth)
 
 
 @router.post("/apply", response={201: MyProfileOut, **errors(400, 401, 403, 404, 409, 422)})

@@ -15,6 +15,7 @@ from django.db import connections
 from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from marketplace.core.errors import NotFound
 from marketplace.core.geo import EARTH_RADIUS_KM, bounding_box, haversine_km
 from marketplace.helpers.availability import is_available
 from marketplace.helpers.models import HelperProfile, HelperStatus, lat_band
@@ -233,6 +234,14 @@ def helper_profile_for(user) -> HelperProfile | None:
         return user.helper_profile
     except HelperProfile.DoesNotExist:
         return None
+
+
+def applied_helper_profile(user) -> HelperProfile:
+    """The helper's own profile, for operations that need one: NotFound before they applied."""
+    profile = helper_profile_for(user)
+    if profile is None:
+        raise NotFound("You have not applied as a helper")
+    return profile
 
 
 def helpers_by_status(*, status: str) -> QuerySet[HelperProfile]:

@@ -5,7 +5,7 @@ from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, StrictInt, model_validator
 from pydantic_core import PydanticCustomError
 
-from marketplace.core.errors import NotAllowed, NotFound
+from marketplace.core.errors import NotAllowed
 from marketplace.core.schemas import (
     ADDRESS_MAX_LENGTH,
     ADDRESS_OR_LOCATION,
@@ -28,7 +28,7 @@ from marketplace.core.schemas import (
     as_utc,
     errors,
 )
-from marketplace.helpers.selectors import helper_profile_for
+from marketplace.helpers.selectors import applied_helper_profile
 from marketplace.jobs import disputes, public_profiles, selectors, services
 from marketplace.jobs.disputes import MAX_TEXT as DISPUTE_TEXT_MAX_LENGTH
 from marketplace.jobs.labels import status_label
@@ -551,10 +551,7 @@ class OfferOut(Schema):
 
 
 def _helper_profile(request):
-    profile = helper_profile_for(request.auth)
-    if profile is None:
-        raise NotFound("You have not applied as a helper")
-    return profile
+    return applied_helper_profile(request.auth)
 
 
 # Mounted under /api/helpers (the helper's own offers and feed are jobs data); the operation ids
